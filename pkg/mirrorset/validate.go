@@ -6,18 +6,18 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 )
 
-// The OpenShift API patterns for mirror-set strings. IDMS and ITMS are checked
-// by the API server; ICSP and imageContentSources are not, but the
-// machine-config-operator fails to render node configuration from a value
-// that breaks them, so we hold every kind to them.
+// SourcePattern and MirrorPattern are the OpenShift API patterns for
+// mirror-set strings. IDMS and ITMS are checked by the API server; ICSP and
+// imageContentSources are not, but the machine-config-operator fails to
+// render node configuration from a value that breaks them, so we hold every
+// kind to them. They are the CRD's own constants, so the two cannot drift.
 const (
-	hostLabel = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-	// MirrorPattern is the pattern of a mirror, and of a source that is not a wildcard.
-	MirrorPattern = `^((?:` + hostLabel + `(?:(?:\.` + hostLabel + `)+)?(?::[0-9]+)?)(?:(?:/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?)$`
-	// SourcePattern is MirrorPattern or a "*.domain" wildcard without port or path.
-	SourcePattern = `^\*(?:\.` + hostLabel + `)+$|` + MirrorPattern
+	MirrorPattern = configv1.MirrorPattern
+	SourcePattern = configv1.SourcePattern
 )
 
 var (

@@ -1,0 +1,37 @@
+# hcpmirror: two commands matter on a fresh machine, `make demo` and `make test`.
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: all build demo test vet envtest bench fuzz generate
+
+all: build
+
+build:
+	$(GO) build -o bin/hcpmirror ./cmd/hcpmirror
+
+# The main job on an embedded default: mirror sets from examples/ applied to
+# the sample references, exactly as a node's container runtime would.
+demo: build
+	./bin/hcpmirror resolve -f examples/mirrorsets $$(grep -v '^#' examples/references.txt)
+
+# The whole suite: vet, then every test with the race detector against a real
+# kube-apiserver and etcd (built once from the Go module proxy, then cached).
+test: vet
+	KUBEBUILDER_ASSETS="$$(hack/envtest.sh)" $(GO) test -race -timeout 45m ./...
+
+vet:
+	$(GO) vet ./...
+
+envtest:
+	hack/envtest.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+# Short fuzzing of every parser; new finds land in testdata/fuzz.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./pkg/imageref/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFlag -fuzztime 60s ./pkg/overrides/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEnv -fuzztime 60s ./pkg/overrides/
+
+include hack/generate.mk

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+)
+
+// resolveResult is one element of `resolve -o json`; its field names are a
+// documented, stable interface for scripts.
+type resolveResult struct {
+	Reference     string   `json:"reference"`
+	PullSources   []string `json:"pullSources,omitempty"`
+	SourceBlocked *bool    `json:"sourceBlocked,omitempty"`
+	Error         string   `json:"error,omitempty"`
+
+	pulls []mirrorset.PullSource // for the text form's "(source)" marks
+}
+
+func newResolveCommand() *cobra.Command {
+	var sets setFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "resolve [-f PATH]... [-o text|json] REF...",
+		Short: "Show where a node would pull each image from",
+		Long: `Resolve prints, for each image reference, the ordered list of physical
+references a node's container runtime would try under the given mirror sets:
+matching mirrors first (digest mirrors only for digest references, tag mirrors
+only for tag references), then the source itself unless NeverContactSource
+blocks it. An empty list means the image cannot be pulled at all.
+
+Exit status 1 if any reference fails to parse, cannot be rewritten, or cannot
+be pulled.`,
+		Example: `  hcpmirror resolve -f examples/mirrorsets quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64
+  hcpmirror resolve -f idms.yaml -o json quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:...`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			cfg, _, err := sets.compile(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			results, failed := resolveAll(cfg, args)
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(results); err != nil {
+					return err
+				}
+			} else {
+				printResolveText(cmd.OutOrStdout(), results)
+			}
+			if failed {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	sets.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func resolveAll(cfg *mirrorset.Config, refs []string) ([]resolveResult, bool) {
+	results := make([]resolveResult, 0, len(refs))
+	failed := false
+	for _, ref := range refs {
+		res, err := cfg.Resolve(ref)
+		if err != nil {
+			results = append(results, resolveResult{Reference: ref, Error: err.Error()})
+			failed = true
+			continue
+		}
+		blocked := res.SourceBlocked
+		sources := res.References()
+		if len(sources) == 0 {
+			failed = true
+		}
+		results = append(results, resolveResult{Reference: ref, PullSources: nonNil(sources), SourceBlocked: &blocked, pulls: res.PullSources})
+	}
+	return results, failed
+}
+
+// nonNil keeps `pullSources: []` in JSON for an unpullable image: an absent
+// field would read as "not computed".
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func printResolveText(w io.Writer, results []resolveResult) {
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, r.Reference)
+		if r.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", r.Error)
+			continue
+		}
+		if len(r.PullSources) == 0 {
+			fmt.Fprintln(w, "  pullSources: []  (cannot be pulled: the source is blocked and no mirror serves this pull)")
+		}
+		for n, p := range r.pulls {
+			note := "  (mirror " + p.Endpoint + ")"
+			if p.IsSource {
+				note = "  (source)"
+			}
+			fmt.Fprintf(w, "  %d. %s%s\n", n+1, p.Reference, note)
+		}
+		if *r.SourceBlocked {
+			fmt.Fprintln(w, "  source blocked: NeverContactSource")
+		}
+	}
+}

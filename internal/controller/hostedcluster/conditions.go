@@ -1,0 +1,86 @@
+package hostedcluster
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+)
+
+// maxMessage keeps condition messages readable in `kubectl describe`; the
+// full validation error is also logged.
+const maxMessage = 4000
+
+// outcome gathers what one reconcile found; conditions derive from it alone,
+// so every reason is a table case without a cluster.
+type outcome struct {
+	setsCount    int
+	sourcesCount int
+	setsReadErr  error // could not list mirror sets
+	setsInvalid  error // listed, but validation rejected them
+
+	releaseErr    error
+	releaseReason string
+	release       *Release
+
+	propagateErr error
+	deployments  int // deployments carrying overrides
+	changed      int // deployments written this time
+}
+
+// conditions returns the three conditions for an outcome.
+func (o outcome) conditions(generation int64) []metav1.Condition {
+	cond := func(t string, ok bool, reason, msg string) metav1.Condition {
+		status := metav1.ConditionTrue
+		if !ok {
+			status = metav1.ConditionFalse
+		}
+		if len(msg) > maxMessage {
+			msg = msg[:maxMessage] + "…"
+		}
+		return metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation}
+	}
+	var out []metav1.Condition
+	switch {
+	case o.setsReadErr != nil:
+		out = append(out, cond(hypershiftv1beta1.ValidMirrorSets, false, hypershiftv1beta1.ReasonMirrorSetsUnavailable,
+			"Mirror sets could not be read: "+o.setsReadErr.Error()))
+	case o.setsInvalid != nil:
+		out = append(out, cond(hypershiftv1beta1.ValidMirrorSets, false, hypershiftv1beta1.ReasonInvalidMirrorSets,
+			"Mirror sets are rejected, as the machine-config-operator would reject them; the last good overrides stay in place. Fix: "+
+				strings.ReplaceAll(o.setsInvalid.Error(), "\n", "; ")))
+	default:
+		out = append(out, cond(hypershiftv1beta1.ValidMirrorSets, true, hypershiftv1beta1.ReasonAsExpected,
+			fmt.Sprintf("%d mirror sets give %d sources.", o.setsCount, o.sourcesCount)))
+	}
+	switch {
+	case o.releaseErr != nil:
+		out = append(out, cond(hypershiftv1beta1.ReleaseImageResolved, false, o.releaseReason, o.releaseErr.Error()))
+	case o.release != nil:
+		out = append(out, cond(hypershiftv1beta1.ReleaseImageResolved, true, hypershiftv1beta1.ReasonAsExpected,
+			fmt.Sprintf("Release %s (%s) was read from %s.", o.release.Version, o.release.Image, o.release.ServedBy)))
+	}
+	switch {
+	case o.setsReadErr != nil || o.setsInvalid != nil:
+		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, false, hypershiftv1beta1.ReasonKeptLastGood,
+			"The mirror sets are not valid, so deployments keep the last good overrides."))
+	case o.propagateErr != nil:
+		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, false, hypershiftv1beta1.ReasonPropagationFailed,
+			o.propagateErr.Error()))
+	default:
+		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, true, hypershiftv1beta1.ReasonAsExpected,
+			fmt.Sprintf("%d deployments carry the overrides of the current mirror sets.", o.deployments)))
+	}
+	return out
+}
+
+// setConditions merges conds into existing, keeping transition times of
+// conditions whose status did not change.
+func setConditions(existing *[]metav1.Condition, conds []metav1.Condition) {
+	for _, c := range conds {
+		meta.SetStatusCondition(existing, c)
+	}
+}

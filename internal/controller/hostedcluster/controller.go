@@ -1,0 +1,356 @@
+// Package hostedcluster reconciles each HostedCluster's hosted control plane
+// namespace so that every deployment there reads the overrides the
+// management cluster's mirror sets mean now: the namespace, the
+// HostedControlPlane, the registries ConfigMap, the deployments hcpmirror
+// owns (control-plane-operator, ignition-server) and the override carriers of
+// every other deployment. Any mirror-set change re-reconciles every
+// HostedCluster; nothing needs a restart.
+package hostedcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
+	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
+	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/overrides"
+)
+
+// Labels and annotations linking a hosted control plane namespace to its HostedCluster.
+const (
+	// HostedControlPlaneLabel marks hosted control plane namespaces, as HyperShift does.
+	HostedControlPlaneLabel = "hypershift.openshift.io/hosted-control-plane"
+	// ClusterAnnotation names the HostedCluster ("namespace/name") a namespace
+	// or HostedControlPlane belongs to, as HyperShift does.
+	ClusterAnnotation = "hypershift.openshift.io/cluster"
+	// ControlPlaneComponent is the release component whose image runs the
+	// control-plane-operator and ignition server, as in HyperShift.
+	ControlPlaneComponent = "hypershift"
+)
+
+// Release is what the controller needs to know of a release payload.
+type Release struct {
+	// Image is the canonical release reference by digest.
+	Image string
+	// Version is the release version.
+	Version string
+	// ServedBy is the physical reference the payload was read from.
+	ServedBy string
+	// Components maps component names to canonical references.
+	Components map[string]string
+}
+
+// ReleaseProvider reads a release payload through the current mirrors.
+type ReleaseProvider interface {
+	Lookup(ctx context.Context, mirrors *mirrorset.Config, image string, pullSecret []byte) (*Release, error)
+}
+
+// Reconciler reconciles HostedClusters.
+type Reconciler struct {
+	Client   client.Client
+	Sets     *mirrorsets.Reader
+	Releases ReleaseProvider
+	Recorder events.EventRecorder
+	// StaticOverrides are the operator's own --registry-overrides: they win
+	// per source in the flag carrier and rewrite owned pod images.
+	StaticOverrides map[string]string
+	// DefaultImage runs the owned deployments when the release has no
+	// ControlPlaneComponent or could not be read.
+	DefaultImage string
+	// Now is injected for tests.
+	Now func() time.Time
+}
+
+// ControlPlaneNamespace is HyperShift's name for a HostedCluster's control plane namespace.
+func ControlPlaneNamespace(hc *hypershiftv1beta1.HostedCluster) string {
+	return hc.Namespace + "-" + hc.Name
+}
+
+// SetupWithManager registers the controller and its watches: HostedClusters,
+// the three mirror-set kinds (any change enqueues every HostedCluster) and
+// Deployments in hosted control plane namespaces (drift is corrected).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds) error {
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("hostedcluster").
+		For(&hypershiftv1beta1.HostedCluster{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
+	all := handler.EnqueueRequestsFromMapFunc(r.allHostedClusters)
+	if kinds.ICSP {
+		b = b.Watches(&operatorv1alpha1.ImageContentSourcePolicy{}, all)
+	}
+	if kinds.IDMS {
+		b = b.Watches(&configv1.ImageDigestMirrorSet{}, all)
+	}
+	if kinds.ITMS {
+		b = b.Watches(&configv1.ImageTagMirrorSet{}, all)
+	}
+	b = b.Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.deploymentOwner))
+	return b.Complete(r)
+}
+
+func (r *Reconciler) allHostedClusters(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list hypershiftv1beta1.HostedClusterList
+	if err := r.Client.List(ctx, &list); err != nil {
+		log.FromContext(ctx).Error(err, "listing HostedClusters after a mirror-set change")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, hc := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}})
+	}
+	return reqs
+}
+
+// deploymentOwner maps a Deployment to the HostedCluster of its namespace.
+func (r *Reconciler) deploymentOwner(ctx context.Context, obj client.Object) []reconcile.Request {
+	var hcps hypershiftv1beta1.HostedControlPlaneList
+	if err := r.Client.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, hcp := range hcps.Items {
+		if nn, ok := parseClusterAnnotation(hcp.Annotations[ClusterAnnotation]); ok {
+			reqs = append(reqs, reconcile.Request{NamespacedName: nn})
+		}
+	}
+	return reqs
+}
+
+func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '/' {
+			return types.NamespacedName{Namespace: v[:i], Name: v[i+1:]}, i > 0 && i+1 < len(v)
+		}
+	}
+	return types.NamespacedName{}, false
+}
+
+// Reconcile brings one HostedCluster's control plane namespace in line with
+// the current mirror sets. Status is written at the end whatever happened.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, retErr error) {
+	logger := log.FromContext(ctx)
+	hc := &hypershiftv1beta1.HostedCluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, hc); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !hc.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	var out outcome
+	before := hc.DeepCopy()
+	defer func() {
+		setConditions(&hc.Status.Conditions, out.conditions(hc.Generation))
+		if err := r.Client.Status().Patch(ctx, hc, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("patching HostedCluster status: %w", err))
+		}
+	}()
+
+	snap, err := r.Sets.Read(ctx)
+	if err != nil {
+		out.setsReadErr = err
+		return reconcile.Result{}, err
+	}
+	out.setsCount = len(snap.Sets)
+	out.setsInvalid = snap.Invalid
+	var carriers *Carriers
+	if snap.Invalid == nil {
+		out.sourcesCount = snap.Config.Len()
+		c, err := NewCarriers(snap.Config, r.StaticOverrides)
+		if err != nil {
+			out.setsInvalid = err
+		} else {
+			carriers = &c
+		}
+	} else {
+		logger.Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
+	}
+
+	ns := ControlPlaneNamespace(hc)
+	if err := r.ensureNamespace(ctx, hc, ns); err != nil {
+		out.propagateErr = err
+		return reconcile.Result{}, err
+	}
+	if err := r.ensureHostedControlPlane(ctx, hc, ns); err != nil {
+		out.propagateErr = err
+		return reconcile.Result{}, err
+	}
+
+	releaseImage := hc.Spec.Release.Image
+	if snap.Config != nil {
+		out.release, out.releaseReason, out.releaseErr = r.lookupRelease(ctx, hc, snap.Config)
+		if out.release != nil {
+			releaseImage = out.release.Image
+		}
+	}
+	if carriers == nil {
+		return reconcile.Result{}, nil
+	}
+
+	n, changed, err := r.propagate(ctx, hc, ns, releaseImage, out.release, *carriers)
+	out.deployments, out.changed, out.propagateErr = n, changed, err
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if changed > 0 && r.Recorder != nil {
+		r.Recorder.Eventf(hc, nil, corev1.EventTypeNormal, "RegistryOverridesChanged", "Propagate",
+			"Registry overrides updated in %d deployments of namespace %s", changed, ns)
+	}
+	if out.releaseErr != nil {
+		// The registry may come back or the secret may be created: retry
+		// without hammering, mirror-set and spec changes retrigger anyway.
+		return reconcile.Result{RequeueAfter: time.Minute}, nil
+	}
+	return reconcile.Result{}, nil
+}
+
+func (r *Reconciler) ensureNamespace(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	_, err := controllerutil.CreateOrPatch(ctx, r.Client, ns, func() error {
+		if ns.Labels == nil {
+			ns.Labels = map[string]string{}
+		}
+		ns.Labels[HostedControlPlaneLabel] = "true"
+		if ns.Annotations == nil {
+			ns.Annotations = map[string]string{}
+		}
+		ns.Annotations[ClusterAnnotation] = hc.Namespace + "/" + hc.Name
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ensuring namespace %s: %w", name, err)
+	}
+	return nil
+}
+
+func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns string) error {
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: hc.Name}}
+	_, err := controllerutil.CreateOrPatch(ctx, r.Client, hcp, func() error {
+		if hcp.Annotations == nil {
+			hcp.Annotations = map[string]string{}
+		}
+		hcp.Annotations[ClusterAnnotation] = hc.Namespace + "/" + hc.Name
+		hcp.Spec.ReleaseImage = hc.Spec.Release.Image
+		hcp.Spec.PullSecret = hc.Spec.PullSecret
+		hcp.Spec.ImageContentSources = hc.Spec.ImageContentSources
+		hcp.Spec.AdditionalTrustBundle = hc.Spec.AdditionalTrustBundle
+		hcp.Spec.OLMCatalogPlacement = hc.Spec.OLMCatalogPlacement
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ensuring HostedControlPlane %s/%s: %w", ns, hc.Name, err)
+	}
+	return nil
+}
+
+// lookupRelease reads the release through the mirrors with the cluster's pull secret.
+func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, cfg *mirrorset.Config) (*Release, string, error) {
+	if r.Releases == nil {
+		return nil, "", nil
+	}
+	var secret corev1.Secret
+	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
+	if err := r.Client.Get(ctx, key, &secret); err != nil {
+		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s: %w", key, err)
+	}
+	data, ok := secret.Data[corev1.DockerConfigJsonKey]
+	if !ok {
+		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s has no %s key", key, corev1.DockerConfigJsonKey)
+	}
+	rel, err := r.Releases.Lookup(ctx, cfg, hc.Spec.Release.Image, data)
+	if err != nil {
+		return nil, hypershiftv1beta1.ReasonReleaseLookupFailed, fmt.Errorf("reading release %s through the mirrors: %w", hc.Spec.Release.Image, err)
+	}
+	return rel, "", nil
+}
+
+// propagate writes the registries ConfigMap and the owned deployments, then
+// updates the carriers of every other deployment in the namespace. It
+// returns how many deployments carry overrides and how many were written.
+func (r *Reconciler) propagate(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
+	hcp := &hypershiftv1beta1.HostedControlPlane{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: hc.Name}, hcp); err != nil {
+		return 0, 0, fmt.Errorf("reading HostedControlPlane %s/%s: %w", ns, hc.Name, err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
+	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+		if cm.Labels == nil {
+			cm.Labels = map[string]string{}
+		}
+		cm.Labels[ManagedByLabel] = ManagedByValue
+		cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
+		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+	}); err != nil {
+		return 0, 0, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
+	}
+
+	image := r.DefaultImage
+	if rel != nil && rel.Components[ControlPlaneComponent] != "" {
+		image = rel.Components[ControlPlaneComponent]
+	}
+	image = overrides.RewriteImage(r.StaticOverrides, image)
+
+	changed := 0
+	owned := map[string]bool{}
+	for _, o := range desiredOwned(image, releaseImage, c) {
+		owned[o.name] = true
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}}
+		op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
+			applyOwned(d, o)
+			return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())
+		})
+		if err != nil {
+			return 0, changed, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
+		}
+		if op != controllerutil.OperationResultNone {
+			changed++
+		}
+	}
+
+	var list appsv1.DeploymentList
+	if err := r.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return 0, changed, fmt.Errorf("listing Deployments in %s: %w", ns, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	carrying := len(owned)
+	var errs []error
+	for i := range list.Items {
+		d := &list.Items[i]
+		if owned[d.Name] {
+			continue
+		}
+		if len(FindCarriers(d)) == 0 {
+			continue
+		}
+		carrying++
+		before := d.DeepCopy()
+		if !UpdateForeign(d, c) {
+			continue
+		}
+		if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			errs = append(errs, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err))
+			continue
+		}
+		changed++
+	}
+	return carrying, changed, errors.Join(errs...)
+}

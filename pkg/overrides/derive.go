@@ -1,0 +1,103 @@
+package overrides
+
+import "github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+
+// FromConfig derives what the two strings carry from merged mirror sets
+// (docs/semantics.md §7.1).
+//
+// The env form gets every source with all its mirrors in try order: the
+// digest group, then tag-group mirrors not already listed. The flag form can
+// hold one replacement per source, so it gets the first mirror in that order
+// that is not the source itself. Neither can say NeverContactSource or
+// digest-versus-tag: consumers that need those read the rendered
+// registries.conf instead.
+func FromConfig(cfg *mirrorset.Config) (env Env, flag map[string]string) {
+	env = Env{}
+	flag = map[string]string{}
+	for _, r := range cfg.Registries() {
+		mirrors := TryOrder(r)
+		if len(mirrors) == 0 {
+			continue
+		}
+		env[r.Prefix] = mirrors
+		for _, m := range mirrors {
+			if m != r.Prefix {
+				flag[r.Prefix] = m
+				break
+			}
+		}
+	}
+	return env, flag
+}
+
+// TryOrder lists a registry's mirrors once each, digest group first: the
+// order a consumer that cannot tell digest from tag pulls should probe them.
+func TryOrder(r *mirrorset.Registry) []string {
+	out := make([]string, 0, len(r.DigestMirrors)+len(r.TagMirrors))
+	seen := make(map[string]bool, cap(out))
+	for _, group := range [][]string{r.DigestMirrors, r.TagMirrors} {
+		for _, m := range group {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// Overlay returns base with every key of static replacing base's value: the
+// operator's own --registry-overrides win over what the mirror sets say.
+func Overlay(base, static map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(static))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range static {
+		out[k] = v
+	}
+	return out
+}
+
+// RewriteImage applies static overrides to an image the way HyperShift's
+// static --registry-overrides consumer does: the longest key that is the
+// whole image or a prefix of it ending before "/" or "@" (or ":" when the key
+// holds a "/", so that "quay.io" never captures "quay.io:5000/...") is
+// replaced by its value. Management clusters whose runtime ignores mirror
+// sets need pod images rewritten this way; with no match the image is kept.
+func RewriteImage(static map[string]string, image string) string {
+	best := ""
+	found := false
+	for k := range static {
+		if k == "" || len(k) < len(best) || !staticMatch(image, k) {
+			continue
+		}
+		if len(k) > len(best) || !found || k < best {
+			best, found = k, true
+		}
+	}
+	if !found {
+		return image
+	}
+	return static[best] + image[len(best):]
+}
+
+func staticMatch(image, key string) bool {
+	if len(image) < len(key) || image[:len(key)] != key {
+		return false
+	}
+	if len(image) == len(key) {
+		return true
+	}
+	switch image[len(key)] {
+	case '/', '@':
+		return true
+	case ':':
+		for i := 0; i < len(key); i++ {
+			if key[i] == '/' {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,50 @@
+package overrides
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+)
+
+func TestFromConfig(t *testing.T) {
+	cfg, err := mirrorset.Compile([]mirrorset.Set{
+		{Kind: mirrorset.KindIDMS, Name: "d", Entries: []mirrorset.Entry{
+			{Source: "quay.io/x", Mirrors: []string{"m2.example.com", "m1.example.com"}},
+			{Source: "quay.io/ocp", Mirrors: []string{"mirror.example.com/ocp"}, Policy: mirrorset.NeverContactSource},
+		}},
+		{Kind: mirrorset.KindITMS, Name: "t", Entries: []mirrorset.Entry{
+			{Source: "quay.io/x", Mirrors: []string{"m1.example.com", "t.example.com"}},
+		}},
+		{Kind: mirrorset.KindIDMS, Name: "conflict-a", Entries: []mirrorset.Entry{{Source: "quay.io/ns", Mirrors: []string{"z.example.com", "y.example.com"}}}},
+		{Kind: mirrorset.KindIDMS, Name: "conflict-b", Entries: []mirrorset.Entry{{Source: "quay.io/ns", Mirrors: []string{"y.example.com", "z.example.com"}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, flag := FromConfig(cfg)
+	wantEnv := Env{
+		"quay.io/x":   {"m2.example.com", "m1.example.com", "t.example.com"},
+		"quay.io/ocp": {"mirror.example.com/ocp"},
+		// The MCO merge puts the source first on conflicting orders (§3.5).
+		"quay.io/ns": {"quay.io/ns", "y.example.com", "z.example.com"},
+	}
+	if diff := cmp.Diff(wantEnv, env); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
+	wantFlag := map[string]string{"quay.io/x": "m2.example.com", "quay.io/ocp": "mirror.example.com/ocp", "quay.io/ns": "y.example.com"}
+	if diff := cmp.Diff(wantFlag, flag); diff != "" {
+		t.Errorf("flag (-want +got):\n%s", diff)
+	}
+	enc, err := EncodeEnv(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(env, DecodeEnv(enc)); diff != "" {
+		t.Errorf("env does not round-trip through %q (-want +got):\n%s", enc, diff)
+	}
+	if got := Overlay(flag, map[string]string{"quay.io/x": "static.example.com"})["quay.io/x"]; got != "static.example.com" {
+		t.Errorf("Overlay: static override lost, got %q", got)
+	}
+}
