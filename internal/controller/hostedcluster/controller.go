@@ -20,9 +20,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -78,8 +80,6 @@ type Reconciler struct {
 	// DefaultImage runs the owned deployments when the release has no
 	// ControlPlaneComponent or could not be read.
 	DefaultImage string
-	// Now is injected for tests.
-	Now func() time.Time
 }
 
 // ControlPlaneNamespace is HyperShift's name for a HostedCluster's control plane namespace.
@@ -93,6 +93,9 @@ func ControlPlaneNamespace(hc *hypershiftv1beta1.HostedCluster) string {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hostedcluster").
+		// A restarted operator in the same process (tests, `hcpmirror demo`)
+		// registers the controller again.
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
 		For(&hypershiftv1beta1.HostedCluster{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
 	all := handler.EnqueueRequestsFromMapFunc(r.allHostedClusters)
 	if kinds.ICSP {
