@@ -60,4 +60,5 @@ disconnected clusters.`,
 var subcommands = []func() *cobra.Command{
 	newResolveCommand,
 	newOverridesCommand,
+	newLintCommand,
 }

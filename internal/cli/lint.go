@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/pkg/lint"
+)
+
+// lintOutput is `lint -o json`: a documented, stable interface for scripts.
+type lintOutput struct {
+	Findings []lint.Finding `json:"findings"`
+	Summary  lintSummary    `json:"summary"`
+}
+
+type lintSummary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Notes    int `json:"notes"`
+}
+
+func newLintCommand() *cobra.Command {
+	var sets setFlags
+	var output, flagValue, envValue string
+	cmd := &cobra.Command{
+		Use:   "lint [-f PATH]... [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json]",
+		Short: "Check mirror sets and override strings for mistakes that break disconnected clusters",
+		Long: `Lint checks mirror sets (ImageContentSourcePolicy, ImageDigestMirrorSet,
+ImageTagMirrorSet) for the mistakes in hcpmirror's lint catalogue (HCM001...):
+values the API server or the machine-config-operator rejects, entries that are
+accepted but make pulls fail, and configuration HyperShift-built consumers do
+not follow. Sets that do not validate are still linted, so one run shows
+everything to fix.
+
+--overrides-flag and --overrides-env check a --registry-overrides value and an
+OPENSHIFT_IMG_OVERRIDES value as HyperShift's readers decode them.
+
+Each finding names the object and field, says what is wrong and why it hurts,
+and how to fix it. Exit status 1 if any finding is an error.`,
+		Example: `  hcpmirror lint -f oc-mirror-workspace/
+  hcpmirror lint -f idms.yaml -f itms.yaml -o json
+  hcpmirror lint --overrides-flag 'quay.io=mirror.example.com,'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			flagGiven, envGiven := cmd.Flags().Changed("overrides-flag"), cmd.Flags().Changed("overrides-env")
+			if len(sets.paths) == 0 && !flagGiven && !envGiven {
+				return errors.New("nothing to lint: give -f, --overrides-flag or --overrides-env")
+			}
+			var findings []lint.Finding
+			var loadErr error
+			if len(sets.paths) > 0 {
+				loaded, err := sets.load(cmd.ErrOrStderr())
+				if err != nil {
+					// Lint what could be read, then fail: a file that does
+					// not decode is a mistake too, but not the only one.
+					loadErr = fmt.Errorf("reading mirror sets:\n%w", err)
+				}
+				findings = lint.Lint(loaded, lint.Options{})
+			}
+			if flagGiven {
+				findings = append(findings, lint.LintFlag(flagValue)...)
+			}
+			if envGiven {
+				findings = append(findings, lint.LintEnv(envValue)...)
+			}
+			if err := printLint(cmd.OutOrStdout(), output, findings); err != nil {
+				return err
+			}
+			if loadErr != nil {
+				return loadErr
+			}
+			if lint.HasErrors(findings) {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	sets.register(cmd)
+	cmd.Flags().StringVar(&flagValue, "overrides-flag", "", "a --registry-overrides value to check")
+	cmd.Flags().StringVar(&envValue, "overrides-env", "", "an OPENSHIFT_IMG_OVERRIDES value to check")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func printLint(w io.Writer, output string, findings []lint.Finding) error {
+	errs, warns, notes := lint.Count(findings)
+	if output == "json" {
+		if findings == nil {
+			findings = []lint.Finding{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(lintOutput{Findings: findings, Summary: lintSummary{errs, warns, notes}})
+	}
+	for _, f := range findings {
+		where := f.Object
+		if f.Field != "" {
+			where += " " + f.Field
+		}
+		fmt.Fprintf(w, "%s %s %s: %s\n", severityLabel(f.Severity), f.Code, where, f.Message)
+		fmt.Fprintf(w, "  fix: %s\n", f.Fix)
+	}
+	fmt.Fprintf(w, "%s, %s, %s\n", lintCountWord(errs, "error"), lintCountWord(warns, "warning"), lintCountWord(notes, "note"))
+	return nil
+}
+
+// severityLabel is the word a text line starts with; infos read as notes.
+func severityLabel(s lint.Severity) string {
+	switch s {
+	case lint.Error:
+		return "ERROR"
+	case lint.Warning:
+		return "WARNING"
+	}
+	return "NOTE"
+}
+
+func lintCountWord(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
