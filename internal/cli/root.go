@@ -61,4 +61,7 @@ var subcommands = []func() *cobra.Command{
 	newResolveCommand,
 	newOverridesCommand,
 	newLintCommand,
+	newOperatorCommand,
+	newRenderCommand,
+	newStatusCommand,
 }

@@ -93,6 +93,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	r := &hostedcluster.Reconciler{
 		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
 		Sets:            &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: kinds},
 		Releases:        opts.Releases,
 		Recorder:        mgr.GetEventRecorder("hcpmirror-operator"),

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
@@ -46,11 +47,16 @@ const propagationTimeout = 20 * time.Second
 // test's end) stops it.
 func startOperator(t testing.TB, opts Options) (stop func()) {
 	t.Helper()
-	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
 	if opts.Kinds == nil {
 		opts.Kinds = &mirrorsets.All
 	}
-	mgr, err := New(env.Config, opts)
+	return startOperatorAs(t, env.Config, opts)
+}
+
+func startOperatorAs(t testing.TB, cfg *rest.Config, opts Options) (stop func()) {
+	t.Helper()
+	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
+	mgr, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,4 +411,36 @@ func TestRestartMidChange(t *testing.T) {
 	startOperator(t, Options{})
 	envtest.Eventually(t, propagationTimeout, wantCarriers(cpns,
 		map[string]string{"quay.io/restart": "m2.sample.lab/restart"}, overrides.Env{"quay.io/restart": {"m2.sample.lab/restart"}}))
+}
+
+// TestRenderedRBACIsEnough installs the rendered service account and RBAC and
+// runs the operator as that service account, with leader election: if the
+// least-privilege rules lacked anything, propagation would not happen.
+func TestRenderedRBACIsEnough(t *testing.T) {
+	ctx := context.Background()
+	opNS := env.Namespace(t)
+	for _, obj := range Objects(InstallOptions{Namespace: opNS, Image: "hcpmirror:test"}) {
+		switch obj.(type) {
+		case *corev1.Namespace, *appsv1.Deployment:
+			continue // the namespace exists; nothing runs pods here
+		}
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("creating rendered %T: %v", obj, err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + opNS + ":" + ServiceAccountName,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + opNS, "system:authenticated"},
+	}
+	// Kinds unset: discovery runs as the service account too.
+	startOperatorAs(t, cfg, Options{LeaderElection: true, LeaderElectionNamespace: opNS})
+
+	ns := env.Namespace(t)
+	createClusterScoped(t, newIDMS(ns+"-rbac", configv1.ImageDigestMirrors{Source: "quay.io/rbac", Mirrors: []string{"m.sample.lab/rbac"}}))
+	hc := createHostedCluster(t, ns, "rbac")
+	envtest.Eventually(t, propagationTimeout, wantCarriers(hostedcluster.ControlPlaneNamespace(hc),
+		map[string]string{"quay.io/rbac": "m.sample.lab/rbac"}, overrides.Env{"quay.io/rbac": {"m.sample.lab/rbac"}}))
+	envtest.Eventually(t, propagationTimeout, wantCondition(client.ObjectKeyFromObject(hc), hypershiftv1beta1.RegistryOverridesPropagated, metav1.ConditionTrue))
 }

@@ -70,7 +70,10 @@ type ReleaseProvider interface {
 
 // Reconciler reconciles HostedClusters.
 type Reconciler struct {
-	Client   client.Client
+	Client client.Client
+	// APIReader reads pull secrets straight from the API server: caching
+	// them would need list and watch on every Secret of the cluster.
+	APIReader client.Reader
 	Sets     *mirrorsets.Reader
 	Releases ReleaseProvider
 	Recorder events.EventRecorder
@@ -272,7 +275,7 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	}
 	var secret corev1.Secret
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
-	if err := r.Client.Get(ctx, key, &secret); err != nil {
+	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
 		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s: %w", key, err)
 	}
 	data, ok := secret.Data[corev1.DockerConfigJsonKey]

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/internal/operator"
+)
+
+func newRenderCommand() *cobra.Command {
+	var o operator.InstallOptions
+	cmd := &cobra.Command{
+		Use:   "render [--namespace NS] [--image IMAGE]",
+		Short: "Print the manifests that install the operator",
+		Long: `Render prints the CRDs hcpmirror reads and writes (only needed where
+OpenShift and HyperShift do not already serve them), the operator's namespace,
+service account, least-privilege RBAC and Deployment, as one YAML stream:
+
+  hcpmirror render --image registry.sample.lab:5000/hcpmirror/hcpmirror:v0.1 | kubectl apply -f -
+
+In a disconnected data center the image must itself come from the mirror.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out, err := operator.Render(o)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&o.Namespace, "namespace", "n", "hcpmirror", "namespace of the operator")
+	cmd.Flags().StringVar(&o.Image, "image", "quay.io/hcpmirror/hcpmirror:latest", "operator image")
+	cmd.Flags().StringArrayVar(&o.Args, "arg", nil, "extra operator argument, e.g. --arg=--registry-overrides=src=mirror; repeatable")
+	return cmd
+}

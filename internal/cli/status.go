@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/hcpmirror/hcpmirror/api/install"
+	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/internal/operator"
+	"github.com/hcpmirror/hcpmirror/pkg/overrides"
+)
+
+func newStatusCommand() *cobra.Command {
+	var kube kubeFlags
+	var namespace, output string
+	var static []string
+	cmd := &cobra.Command{
+		Use:   "status [--kubeconfig F] [-n NAMESPACE] [HOSTEDCLUSTER]",
+		Short: "Show whether every hosted control plane carries the overrides the mirror sets mean now",
+		Long: `Status checks propagation the way the user's guide says to check it by hand,
+for every hosted control plane at once: for each deployment and container in
+the hosted control plane namespace, the --registry-overrides argument and the
+OPENSHIFT_IMG_OVERRIDES variable it carries, decoded, against what the
+management cluster's mirror sets mean now; the registries ConfigMap; and where
+the release image was read from.
+
+Exit status 1 on any drift, or when the mirror sets are invalid.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var staticMap map[string]string
+			if len(static) > 0 {
+				m, err := overrides.DecodeFlag(static...)
+				if err != nil {
+					return fmt.Errorf("--registry-overrides: %w", err)
+				}
+				staticMap = m
+			}
+			cfg, err := kube.restConfig()
+			if err != nil {
+				return fmt.Errorf("locating the management cluster: %w", err)
+			}
+			c, err := client.New(cfg, client.Options{Scheme: install.NewScheme()})
+			if err != nil {
+				return err
+			}
+			dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			kinds, err := mirrorsets.Discover(dc)
+			if err != nil {
+				return err
+			}
+			var only *types.NamespacedName
+			if len(args) == 1 {
+				nn := types.NamespacedName{Namespace: namespace, Name: args[0]}
+				if ns, name, ok := strings.Cut(args[0], "/"); ok {
+					nn = types.NamespacedName{Namespace: ns, Name: name}
+				}
+				if nn.Namespace == "" {
+					nn.Namespace = "clusters"
+				}
+				only = &nn
+			}
+			rep, err := operator.Status(cmd.Context(), c, kinds, staticMap, only)
+			if err != nil {
+				return err
+			}
+			switch output {
+			case "json":
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			case "text":
+				printStatus(cmd.OutOrStdout(), rep)
+			default:
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			if rep.Drift() {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	kube.register(cmd)
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "clusters", "namespace of HOSTEDCLUSTER (or give namespace/name)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringArrayVar(&static, "registry-overrides", nil, "the operator's static --registry-overrides, so they are not reported as drift")
+	return cmd
+}
+
+func printStatus(w io.Writer, rep *operator.StatusReport) {
+	if rep.MirrorSets.Invalid != "" {
+		fmt.Fprintf(w, "Mirror sets: %d objects, INVALID (the operator keeps the last good overrides):\n", rep.MirrorSets.Count)
+		for _, line := range strings.Split(rep.MirrorSets.Invalid, "\n") {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	} else {
+		fmt.Fprintf(w, "Mirror sets: %d objects, %d sources\n", rep.MirrorSets.Count, rep.MirrorSets.Sources)
+	}
+	if len(rep.Clusters) == 0 {
+		fmt.Fprintln(w, "No HostedClusters.")
+	}
+	for _, c := range rep.Clusters {
+		state := "in sync"
+		if c.Drift {
+			state = "DRIFT"
+		}
+		fmt.Fprintf(w, "\nHostedCluster %s/%s (control plane namespace %s): %s\n", c.Namespace, c.Name, c.ControlPlaneNamespace, state)
+		if c.Release != "" {
+			fmt.Fprintf(w, "  release: %s\n", c.Release)
+		}
+		fmt.Fprintf(w, "  registries.conf ConfigMap: %s\n", c.RegistriesConf)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  DEPLOYMENT\tCONTAINER\tCARRIER\tSOURCES\tSTATE")
+		for _, s := range c.Carriers {
+			st := "in sync"
+			if !s.InSync {
+				st = "DRIFT " + s.Detail
+			}
+			ct := s.Container
+			if s.Init {
+				ct += " (init)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", s.Deployment, ct, s.Carrier, s.Sources, st)
+		}
+		tw.Flush()
+	}
+}

@@ -1,0 +1,128 @@
+package operator
+
+import (
+	"bytes"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hcpmirror/hcpmirror/config/crd"
+)
+
+// InstallOptions parameterise the install manifests.
+type InstallOptions struct {
+	Namespace string
+	Image     string
+	// Args are extra operator arguments (e.g. --registry-overrides=...).
+	Args []string
+}
+
+// ServiceAccountName is the operator's identity; tests impersonate it to
+// prove the rendered RBAC is enough.
+const ServiceAccountName = "hcpmirror-operator"
+
+// ClusterRules is everything the operator may do cluster-wide, and no more:
+// read mirror sets and HostedClusters, write HostedCluster status, manage
+// hosted control plane namespaces and what it writes in them. Pull secrets
+// are read one by one (get), never listed or watched.
+func ClusterRules() []rbacv1.PolicyRule {
+	read := []string{"get", "list", "watch"}
+	write := []string{"get", "list", "watch", "create", "patch", "update"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"operator.openshift.io"}, Resources: []string{"imagecontentsourcepolicies"}, Verbs: read},
+		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagedigestmirrorsets", "imagetagmirrorsets"}, Verbs: read},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: read},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters/status"}, Verbs: []string{"get", "patch", "update"}},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: write},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
+		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+	}
+}
+
+// LeaderElectionRules apply in the operator's own namespace only.
+func LeaderElectionRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
+	}
+}
+
+// Objects returns the operator's namespace, identity, RBAC and Deployment.
+func Objects(o InstallOptions) []client.Object {
+	labels := map[string]string{"app.kubernetes.io/name": "hcpmirror-operator"}
+	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: o.Namespace}}
+	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: ServiceAccountName}}
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: o.Namespace, Name: ServiceAccountName}}
+	cr := &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"}, Rules: ClusterRules()}
+	crb := &rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name}, Subjects: subject}
+	role := &rbacv1.Role{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: "hcpmirror-operator-leader-election"}, Rules: LeaderElectionRules()}
+	rb := &rbacv1.RoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: "hcpmirror-operator-leader-election"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name}, Subjects: subject}
+	probe := func(path string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("probes")}}}
+	}
+	args := append([]string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace}, o.Args...)
+	dep := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: "hcpmirror-operator", Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: ServiceAccountName,
+					SecurityContext:    &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+					Containers: []corev1.Container{{
+						Name:  "operator",
+						Image: o.Image,
+						Args:  args,
+						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 8080}, {Name: "probes", ContainerPort: 8081}},
+						LivenessProbe:  probe("/healthz"),
+						ReadinessProbe: probe("/readyz"),
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+							corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")}},
+						SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+					}},
+				},
+			},
+		},
+	}
+	return []client.Object{ns, sa, cr, crb, role, rb, dep}
+}
+
+// Render writes the CRDs and Objects as one multi-document YAML stream.
+func Render(o InstallOptions) ([]byte, error) {
+	var b bytes.Buffer
+	for _, c := range crd.CRDs() {
+		b.WriteString("---\n")
+		b.Write(bytes.TrimPrefix(c, []byte("---\n")))
+	}
+	for _, obj := range Objects(o) {
+		y, err := yaml.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("rendering %T: %w", obj, err)
+		}
+		b.WriteString("---\n")
+		b.Write(bytes.ReplaceAll(y, []byte("  creationTimestamp: null\n"), nil))
+	}
+	return b.Bytes(), nil
+}
