@@ -91,10 +91,10 @@ func Objects(o InstallOptions) []client.Object {
 					ServiceAccountName: ServiceAccountName,
 					SecurityContext:    &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 					Containers: []corev1.Container{{
-						Name:  "operator",
-						Image: o.Image,
-						Args:  args,
-						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 8080}, {Name: "probes", ContainerPort: 8081}},
+						Name:           "operator",
+						Image:          o.Image,
+						Args:           args,
+						Ports:          []corev1.ContainerPort{{Name: "metrics", ContainerPort: 8080}, {Name: "probes", ContainerPort: 8081}},
 						LivenessProbe:  probe("/healthz"),
 						ReadinessProbe: probe("/readyz"),
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{

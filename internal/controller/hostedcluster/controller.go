@@ -74,9 +74,9 @@ type Reconciler struct {
 	// APIReader reads pull secrets straight from the API server: caching
 	// them would need list and watch on every Secret of the cluster.
 	APIReader client.Reader
-	Sets     *mirrorsets.Reader
-	Releases ReleaseProvider
-	Recorder events.EventRecorder
+	Sets      *mirrorsets.Reader
+	Releases  ReleaseProvider
+	Recorder  events.EventRecorder
 	// StaticOverrides are the operator's own --registry-overrides: they win
 	// per source in the flag carrier and rewrite owned pod images.
 	StaticOverrides map[string]string
