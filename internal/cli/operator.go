@@ -62,6 +62,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		"static overrides src=mirror,src2=mirror2 (HyperShift's format) that win over mirror sets and rewrite pod images; repeatable")
 	f.StringVar(&opts.DefaultImage, "control-plane-operator-image", operator.DefaultImage,
 		"image of the owned deployments when the release carries no hypershift component")
+	f.IntVar(&opts.Workers, "workers", 4, "HostedClusters reconciled at once")
 	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
 	return cmd
 }

@@ -41,6 +41,8 @@ type Options struct {
 	Releases hostedcluster.ReleaseProvider
 	// Kinds overrides discovery of the served mirror-set kinds (tests).
 	Kinds *mirrorsets.Kinds
+	// Workers is how many HostedClusters reconcile at once. Default 4.
+	Workers int
 }
 
 // DefaultImage is the control-plane-operator image used when the release
@@ -54,6 +56,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	if opts.ProbeAddr == "" {
 		opts.ProbeAddr = ":8081"
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
 	}
 	if opts.DefaultImage == "" {
 		opts.DefaultImage = DefaultImage
@@ -100,7 +105,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		StaticOverrides: opts.StaticOverrides,
 		DefaultImage:    opts.DefaultImage,
 	}
-	if err := r.SetupWithManager(mgr, kinds); err != nil {
+	if err := r.SetupWithManager(mgr, kinds, opts.Workers); err != nil {
 		return nil, fmt.Errorf("setting up the HostedCluster controller: %w", err)
 	}
 	return mgr, nil

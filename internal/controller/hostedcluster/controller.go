@@ -93,12 +93,15 @@ func ControlPlaneNamespace(hc *hypershiftv1beta1.HostedCluster) string {
 // SetupWithManager registers the controller and its watches: HostedClusters,
 // the three mirror-set kinds (any change enqueues every HostedCluster) and
 // Deployments in hosted control plane namespaces (drift is corrected).
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds) error {
+//
+// workers bounds concurrent reconciles: one mirror-set change enqueues every
+// HostedCluster, and their namespaces are independent.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, workers int) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hostedcluster").
 		// A restarted operator in the same process (tests, `hcpmirror demo`)
 		// registers the controller again.
-		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: workers}).
 		For(&hypershiftv1beta1.HostedCluster{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
 	all := handler.EnqueueRequestsFromMapFunc(r.allHostedClusters)
 	if kinds.ICSP {
