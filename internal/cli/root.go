@@ -64,4 +64,7 @@ var subcommands = []func() *cobra.Command{
 	newOperatorCommand,
 	newRenderCommand,
 	newStatusCommand,
+	newMergeCommand,
+	newConvertCommand,
+	newRegistriesConfCommand,
 }

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/pkg/ocmirror"
+)
+
+func newMergeCommand() *cobra.Command {
+	var paths []string
+	var outDir string
+	cmd := &cobra.Command{
+		Use:   "merge -f PATH... -o DIR",
+		Short: "Merge oc-mirror results into one complete, stable set of mirror sets",
+		Long: `Merge reads oc-mirror output and mirror-set files and writes one complete
+set of ImageDigestMirrorSets and ImageTagMirrorSets that can be applied as is.
+
+oc-mirror v1 writes each run's ImageContentSourcePolicies under the same names
+but lists only the images that run added, so applying a later run drops the
+sources of the earlier ones. oc-mirror v2 writes complete files, but in a
+different order every run. Merge fixes both:
+
+  - every (kind, source, mirror) of every input is kept; ICSPs become IDMS;
+  - one entry per source, mirrors in the order nodes would use them, so the
+    output means exactly what all inputs together mean;
+  - the same inputs in any order give the same bytes; merging the output
+    again, alone or with its inputs, changes nothing;
+  - a source given different mirrorSourcePolicy values is an error, and
+    then nothing is written.
+
+-f takes files or directories, repeatable: oc-mirror-workspace/ (its
+results-<time>/ runs), working-dir/ (its cluster-resources/), single files, or
+an earlier merge's directory. DIR receives idms-hcpmirror.yaml,
+itms-hcpmirror.yaml (objects hcpmirror-<release|operator|generic>-<n>, each
+below 250000 bytes) and one catalogsource-<name>.yaml per CatalogSource (the
+latest run's wins). Files an earlier merge wrote to DIR that are no longer
+needed are removed; other files in DIR are left alone. All files are written
+or none.`,
+		Example: `  # Both oc-mirror v1 runs, as the HyperShift docs ask you to keep them:
+  hcpmirror merge -f oc-mirror-workspace -o mirror-sets
+  oc apply -f mirror-sets
+
+  # After the next run: add it to what was merged before.
+  hcpmirror merge -f mirror-sets -f oc-mirror-workspace/results-1718000000 -o mirror-sets`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(paths) == 0 {
+				return errors.New("no inputs: give oc-mirror results or mirror-set files with -f")
+			}
+			if outDir == "" {
+				return errors.New("--output-dir (-o) is required")
+			}
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			inputs, err := ocmirror.Read(cmd.InOrStdin(), paths...)
+			if err != nil {
+				return fmt.Errorf("reading inputs (nothing written):\n%w", err)
+			}
+			res, err := ocmirror.Merge(inputs)
+			if err != nil {
+				return fmt.Errorf("%w\nnothing written", err)
+			}
+			if len(res.Files) == 0 {
+				// Writing would empty DIR of an earlier merge: far more
+				// likely a wrong path than a wish.
+				printMergeNotes(stderr, res)
+				return fmt.Errorf("no mirror sets or CatalogSources found in %s; nothing written", strings.Join(paths, ", "))
+			}
+			before := existing(outDir, res)
+			removed, err := res.WriteDir(outDir)
+			if err != nil {
+				return err
+			}
+			printMergeNotes(stderr, res)
+			printMergeSummary(stdout, outDir, inputs, res, before, removed)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&paths, "filename", "f", nil,
+		"oc-mirror workspace, results or cluster-resources directory, or mirror-set file (YAML or JSON); repeatable, - for stdin")
+	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "directory to write the merged files to (created when missing)")
+	return cmd
+}
+
+// existing reads the files the result is about to replace, so that the
+// summary can say which ones actually change.
+func existing(dir string, res *ocmirror.Result) map[string][]byte {
+	old := map[string][]byte{}
+	for _, f := range res.Files {
+		data, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err == nil {
+			old[f.Name] = data
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			old[f.Name] = nil // unreadable: reported as updated
+		}
+	}
+	return old
+}
+
+// printMergeNotes tells, on stderr, what the merge left out and why.
+func printMergeNotes(w io.Writer, res *ocmirror.Result) {
+	for _, o := range res.Skipped {
+		name := o.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		fmt.Fprintf(w, "note: %s: skipping %s %s %q: neither a mirror set nor a CatalogSource\n", o.Origin, o.APIVersion, o.Kind, name)
+	}
+	for _, e := range res.Ignored {
+		fmt.Fprintf(w, "warning: %s: %s: source %q has no mirror other than itself; nodes ignore such an entry (and its mirrorSourcePolicy), so it is left out\n", e.Object, e.Field, e.Source)
+	}
+	for _, cs := range res.Superseded {
+		fmt.Fprintf(w, "note: %s: CatalogSource %q is replaced by a later input's\n", cs.Origin, cs.Name)
+	}
+}
+
+// printMergeSummary says what was written, per file and object, and confirms
+// that nothing was lost.
+func printMergeSummary(w io.Writer, dir string, inputs []ocmirror.Input, res *ocmirror.Result, before map[string][]byte, removed []string) {
+	runs := map[int64]bool{}
+	for _, in := range inputs {
+		if in.Run != 0 {
+			runs[in.Run] = true
+		}
+	}
+	fmt.Fprintf(w, "Read %s", mergeCount(len(inputs), "file"))
+	if len(runs) > 0 {
+		fmt.Fprintf(w, " (%s)", mergeCount(len(runs), "oc-mirror v1 run"))
+	}
+	fmt.Fprintf(w, ".\nWrote %s:\n", dir)
+	for _, f := range res.Files {
+		state := "new"
+		if old, ok := before[f.Name]; ok {
+			state = "updated"
+			if bytes.Equal(old, f.Data) {
+				state = "unchanged"
+			}
+		}
+		fmt.Fprintf(w, "  %-44s %s\n", f.Name, state)
+		for _, o := range res.Objects {
+			if o.File == f.Name {
+				fmt.Fprintf(w, "    %s %-26s %s, %d bytes\n", kindShort(string(o.Kind)), o.Name, mergeCount(o.Sources, "source"), o.Bytes)
+			}
+		}
+	}
+	for _, name := range removed {
+		fmt.Fprintf(w, "  %-44s removed (no longer produced)\n", name)
+	}
+
+	var digest, tag int
+	byCategory := map[ocmirror.Category]int{}
+	for _, o := range res.Objects {
+		if o.Kind == "ImageTagMirrorSet" {
+			tag += o.Sources
+		} else {
+			digest += o.Sources
+		}
+		byCategory[o.Category] += o.Sources
+	}
+	var cats []string
+	for _, c := range []ocmirror.Category{ocmirror.CategoryRelease, ocmirror.CategoryOperator, ocmirror.CategoryGeneric} {
+		if byCategory[c] > 0 {
+			cats = append(cats, fmt.Sprintf("%s %d", c, byCategory[c]))
+		}
+	}
+	fmt.Fprintf(w, "Sources: %d by digest (IDMS), %d by tag (ITMS)", digest, tag)
+	if len(cats) > 0 {
+		fmt.Fprintf(w, "; by category: %s", strings.Join(cats, ", "))
+	}
+	fmt.Fprintf(w, ".\nCatalogSources: %d.\n", len(res.CatalogSources))
+	fmt.Fprintln(w, "Nothing lost: every (kind, source, mirror) of the inputs is in the output.")
+	if len(res.Ignored) > 0 {
+		fmt.Fprintf(w, "Left out %s without a mirror other than the source (see the warnings).\n", mergeCount(len(res.Ignored), "entry"))
+	}
+}
+
+func kindShort(kind string) string {
+	switch kind {
+	case "ImageDigestMirrorSet":
+		return "IDMS"
+	case "ImageTagMirrorSet":
+		return "ITMS"
+	}
+	return kind
+}
+
+// mergeCount is "1 file", "2 files", "3 entries".
+func mergeCount(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

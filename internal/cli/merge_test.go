@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const mergeData = "testdata/merge"
+
+// cliRun runs hcpmirror with args, in which every key of vars (such as
+// "$OUT") stands for its value, and returns a transcript of the run (command,
+// exit status, stdout, stderr) with the values turned back into their keys,
+// so that temporary paths do not end up in golden files.
+func cliRun(t *testing.T, args []string, vars map[string]string) (string, int) {
+	t.Helper()
+	real := make([]string, len(args))
+	for i, a := range args {
+		for k, v := range vars {
+			a = strings.ReplaceAll(a, k, v)
+		}
+		real[i] = a
+	}
+	var stdout, stderr bytes.Buffer
+	code := Execute(context.Background(), real, strings.NewReader(""), &stdout, &stderr)
+	got := fmt.Sprintf("$ hcpmirror %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	for k, v := range vars {
+		got = strings.ReplaceAll(got, v, k)
+	}
+	return got, code
+}
+
+// dirFiles lists the files of dir and their content (nil when dir does not
+// exist), for golden transcripts and for "nothing changed" checks.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// appendFiles adds the files of dir to a transcript, in name order.
+func appendFiles(t *testing.T, transcript, label, dir string) string {
+	t.Helper()
+	files := dirFiles(t, dir)
+	if files == nil {
+		return transcript + "--- " + label + ": does not exist\n"
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(transcript)
+	for _, n := range names {
+		fmt.Fprintf(&b, "--- %s/%s\n%s", label, n, files[n])
+	}
+	return b.String()
+}
+
+// cliGolden compares a transcript with a golden file, or rewrites it with -update.
+func cliGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("output differs from %s (-want +got; run with -update to accept):\n%s", golden, diff)
+	}
+}
+
+func TestMergeCommand(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+	}{
+		{name: "two-v1-runs", args: []string{"-f", mergeData + "/oc-mirror-workspace", "-o", "$OUT"}},
+		{name: "v2", args: []string{"-f", mergeData + "/working-dir", "-o", "$OUT"}},
+		{name: "mixed", args: []string{"-f", mergeData + "/mixed", "-f", mergeData + "/working-dir", "-o", "$OUT"}},
+		{name: "policy-conflict", args: []string{"-f", mergeData + "/policy-conflict", "-o", "$OUT"}, wantExit: 1},
+		{name: "unreadable-input", args: []string{"-f", mergeData + "/working-dir", "-f", mergeData + "/missing", "-o", "$OUT"}, wantExit: 1},
+		{name: "no-output-dir", args: []string{"-f", mergeData + "/working-dir"}, wantExit: 1},
+		{name: "no-inputs", args: []string{"-o", "$OUT"}, wantExit: 1},
+		{name: "nothing-found", args: []string{"-f", mergeData + "/oc-mirror-workspace/results-1700000000/release-signatures", "-o", "$OUT"}, wantExit: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "merged")
+			got, code := cliRun(t, append([]string{"merge"}, tt.args...), map[string]string{"$OUT": out})
+			if code != tt.wantExit {
+				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
+			}
+			if code != 0 {
+				if files := dirFiles(t, out); files != nil {
+					t.Errorf("merge failed but wrote %d files", len(files))
+				}
+			}
+			cliGolden(t, filepath.Join(mergeData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
+		})
+	}
+}
+
+// TestMergeCommandRerun is the workflow the seed asks for by hand: after the
+// next oc-mirror run, merge it with the previous output. Giving the previous
+// output again, with or without the runs it came from, changes nothing.
+func TestMergeCommandRerun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "merged")
+	vars := map[string]string{"$OUT": out}
+	first, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace/results-1700000000", "-o", "$OUT"}, vars)
+	if code != 0 {
+		t.Fatalf("first run failed:\n%s", first)
+	}
+	second, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/oc-mirror-workspace/results-1700086400", "-o", "$OUT"}, vars)
+	if code != 0 {
+		t.Fatalf("second run failed:\n%s", second)
+	}
+	after := dirFiles(t, out)
+
+	// The same as merging both runs at once.
+	all := filepath.Join(t.TempDir(), "all")
+	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "-o", all}, nil); code != 0 {
+		t.Fatalf("merging both runs failed:\n%s", got)
+	}
+	if diff := cmp.Diff(dirFiles(t, all), after); diff != "" {
+		t.Errorf("run by run differs from both at once (-both +incremental):\n%s", diff)
+	}
+
+	third, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "-f", "$OUT", "-o", "$OUT"}, vars)
+	if code != 0 {
+		t.Fatalf("third run failed:\n%s", third)
+	}
+	if diff := cmp.Diff(after, dirFiles(t, out)); diff != "" {
+		t.Errorf("merging the output again changed it (-before +after):\n%s", diff)
+	}
+	cliGolden(t, filepath.Join(mergeData, "golden", "rerun.txt"), appendFiles(t, first+second+third, "$OUT", out))
+}
+
+// TestMergeCommandKeepsOutputOnError checks that a failing merge leaves an
+// earlier output alone.
+func TestMergeCommandKeepsOutputOnError(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "merged")
+	vars := map[string]string{"$OUT": out}
+	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/working-dir", "-o", "$OUT"}, vars); code != 0 {
+		t.Fatalf("first run failed:\n%s", got)
+	}
+	before := dirFiles(t, out)
+	got, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/policy-conflict", "-o", "$OUT"}, vars)
+	if code != 1 {
+		t.Errorf("exit status = %d, want 1\n%s", code, got)
+	}
+	if diff := cmp.Diff(before, dirFiles(t, out)); diff != "" {
+		t.Errorf("failed merge changed the output (-before +after):\n%s", diff)
+	}
+}
