@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/pkg/lint"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
 // lintOutput is `lint -o json`: a documented, stable interface for scripts.
@@ -30,7 +32,8 @@ func newLintCommand() *cobra.Command {
 		Use:   "lint [-f PATH]... [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json]",
 		Short: "Check mirror sets and override strings for mistakes that break disconnected clusters",
 		Long: `Lint checks mirror sets (ImageContentSourcePolicy, ImageDigestMirrorSet,
-ImageTagMirrorSet) for the mistakes in hcpmirror's lint catalogue (HCM001...):
+ImageTagMirrorSet), and HostedClusters given with -f (their OLM catalog
+annotations and imageContentSources), for the mistakes in hcpmirror's lint catalogue (HCM001...):
 values the API server or the machine-config-operator rejects, entries that are
 accepted but make pulls fail, and configuration HyperShift-built consumers do
 not follow. Sets that do not validate are still linted, so one run shows
@@ -56,13 +59,13 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 			var findings []lint.Finding
 			var loadErr error
 			if len(sets.paths) > 0 {
-				loaded, err := sets.load(cmd.ErrOrStderr())
+				loaded, hcs, err := sets.loadWithHostedClusters(cmd.ErrOrStderr())
 				if err != nil {
 					// Lint what could be read, then fail: a file that does
 					// not decode is a mistake too, but not the only one.
 					loadErr = fmt.Errorf("reading mirror sets:\n%w", err)
 				}
-				findings = lint.Lint(loaded, lint.Options{})
+				findings = lint.Lint(loaded, lint.Options{HostedClusters: hostedClusterViews(hcs)})
 			}
 			if flagGiven {
 				findings = append(findings, lint.LintFlag(flagValue)...)
@@ -87,6 +90,17 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 	cmd.Flags().StringVar(&envValue, "overrides-env", "", "an OPENSHIFT_IMG_OVERRIDES value to check")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// hostedClusterViews gives lint what it checks of HostedClusters read with -f:
+// OLM catalog annotations and imageContentSources (HCM026-HCM028).
+func hostedClusterViews(hcs []*hypershiftv1beta1.HostedCluster) []lint.HostedClusterView {
+	var out []lint.HostedClusterView
+	for _, hc := range hcs {
+		set := mirrorset.FromHostedCluster(hc)
+		out = append(out, lint.HostedClusterView{Name: hc.Name, Namespace: hc.Namespace, Annotations: hc.Annotations, ImageContentSources: set.Entries})
+	}
+	return out
 }
 
 func printLint(w io.Writer, output string, findings []lint.Finding) error {

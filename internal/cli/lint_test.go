@@ -36,6 +36,7 @@ func TestLintCommand(t *testing.T) {
 		{name: "undecodable-file", args: []string{"-f", lintData + "/bad-field.yaml", "-f", lintData + "/clean"}, wantExit: 1},
 		{name: "nothing-to-lint", args: nil, wantExit: 1},
 		{name: "bad-output", args: []string{"-f", lintData + "/clean", "-o", "yaml"}, wantExit: 1},
+		{name: "hostedcluster", args: []string{"-f", lintData + "/hostedcluster"}, wantExit: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

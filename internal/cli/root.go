@@ -60,6 +60,7 @@ disconnected clusters.`,
 var subcommands = []func() *cobra.Command{
 	newResolveCommand,
 	newOverridesCommand,
+	newSyncICSCommand,
 	newLintCommand,
 	newOperatorCommand,
 	newRenderCommand,

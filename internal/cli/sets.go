@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -23,6 +26,35 @@ func (f *setFlags) register(cmd *cobra.Command) {
 // a mirror set, so a directory of mixed manifests can be pointed at as is.
 func (f *setFlags) load(stderr io.Writer) ([]mirrorset.Set, error) {
 	sets, skipped, err := mirrorset.Load(f.paths...)
+	noteSkipped(stderr, skipped)
+	return sets, err
+}
+
+// loadWithHostedClusters is load for commands that also read HostedCluster
+// objects (their imageContentSources and annotations); only other kinds are
+// noted as skipped.
+func (f *setFlags) loadWithHostedClusters(stderr io.Writer) ([]mirrorset.Set, []*hypershiftv1beta1.HostedCluster, error) {
+	sets, skipped, err := mirrorset.Load(f.paths...)
+	var hcs []*hypershiftv1beta1.HostedCluster
+	var errs []error
+	var others []manifest.Object
+	for _, o := range skipped {
+		if o.Kind != "HostedCluster" || o.APIVersion != hypershiftv1beta1.GroupVersion.String() {
+			others = append(others, o)
+			continue
+		}
+		hc := &hypershiftv1beta1.HostedCluster{}
+		if derr := o.DecodeStrict(hc); derr != nil {
+			errs = append(errs, derr)
+			continue
+		}
+		hcs = append(hcs, hc)
+	}
+	noteSkipped(stderr, others)
+	return sets, hcs, errors.Join(append([]error{err}, errs...)...)
+}
+
+func noteSkipped(stderr io.Writer, skipped []manifest.Object) {
 	for _, o := range skipped {
 		name := o.Name
 		if name == "" {
@@ -30,7 +62,6 @@ func (f *setFlags) load(stderr io.Writer) ([]mirrorset.Set, error) {
 		}
 		fmt.Fprintf(stderr, "note: %s: skipping %s %s %q: not a mirror set\n", o.Origin, o.APIVersion, o.Kind, name)
 	}
-	return sets, err
 }
 
 // compile loads and compiles the sets.
