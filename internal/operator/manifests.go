@@ -44,7 +44,8 @@ func ClusterRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: write},
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: write},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
-		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: write},
+		// delete: the nodes' mirror ConfigMap goes when imageContentSources empties.
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: append(write, "delete")},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
 		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},

@@ -444,3 +444,79 @@ func TestRenderedRBACIsEnough(t *testing.T) {
 		map[string]string{"quay.io/rbac": "m.sample.lab/rbac"}, overrides.Env{"quay.io/rbac": {"m.sample.lab/rbac"}}))
 	envtest.Eventually(t, propagationTimeout, wantCondition(client.ObjectKeyFromObject(hc), hypershiftv1beta1.RegistryOverridesPropagated, metav1.ConditionTrue))
 }
+
+// TestDataPlaneImageContentSources: the nodes' mirror configuration comes
+// from the HostedCluster's imageContentSources only, in order, validated as
+// the guest's machine-config-operator would.
+func TestDataPlaneImageContentSources(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	startOperator(t, Options{})
+	hc := createHostedCluster(t, ns, "dataplane")
+	key := client.ObjectKeyFromObject(hc)
+	cpns := hostedcluster.ControlPlaneNamespace(hc)
+	cmKey := types.NamespacedName{Namespace: cpns, Name: hostedcluster.DataPlaneConfigMap}
+
+	edit := func(f func(*hypershiftv1beta1.HostedCluster)) {
+		t.Helper()
+		var cur hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, key, &cur); err != nil {
+			t.Fatal(err)
+		}
+		f(&cur)
+		if err := env.Client.Update(ctx, &cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	configIs := func(want ...string) func() error {
+		return func() error {
+			var cm corev1.ConfigMap
+			if err := env.Client.Get(ctx, cmKey, &cm); err != nil {
+				return err
+			}
+			got := cm.Data[hostedcluster.DataPlaneConfigKey]
+			if cm.Labels[hostedcluster.CoreIgnitionConfigLabel] != "true" {
+				return fmt.Errorf("label missing: %v", cm.Labels)
+			}
+			for _, w := range want {
+				if !strings.Contains(got, w) {
+					return fmt.Errorf("config lacks %q:\n%s", w, got)
+				}
+			}
+			return nil
+		}
+	}
+
+	edit(func(hc *hypershiftv1beta1.HostedCluster) {
+		hc.Spec.ImageContentSources = []hypershiftv1beta1.ImageContentSource{
+			{Source: "quay.io/openshift-release-dev/ocp-v4.0-art-dev", Mirrors: []string{"guest-mirror.sample.lab/release"}},
+			{Source: "quay.io/openshift-release-dev/ocp-release", Mirrors: []string{"guest-mirror.sample.lab/release-images"}},
+		}
+	})
+	envtest.Eventually(t, propagationTimeout, configIs("kind: ImageDigestMirrorSet", "name: cluster",
+		"machineconfiguration.openshift.io/role: worker",
+		"- guest-mirror.sample.lab/release\n    source: quay.io/openshift-release-dev/ocp-v4.0-art-dev\n  - mirrors:\n    - guest-mirror.sample.lab/release-images"))
+	envtest.Eventually(t, propagationTimeout, wantCondition(key, hypershiftv1beta1.ValidImageContentSources, metav1.ConditionTrue))
+
+	edit(func(hc *hypershiftv1beta1.HostedCluster) {
+		hc.Annotations = map[string]string{hostedcluster.MirrorTagsAnnotation: "true"}
+	})
+	envtest.Eventually(t, propagationTimeout, configIs("kind: ImageDigestMirrorSet", "---\n", "kind: ImageTagMirrorSet"))
+
+	edit(func(hc *hypershiftv1beta1.HostedCluster) {
+		hc.Spec.ImageContentSources = append(hc.Spec.ImageContentSources, hypershiftv1beta1.ImageContentSource{Source: "quay.io/Bad", Mirrors: []string{"m.sample.lab"}})
+	})
+	envtest.Eventually(t, propagationTimeout, wantCondition(key, hypershiftv1beta1.ValidImageContentSources, metav1.ConditionFalse, "spec.imageContentSources[2].source"))
+	if err := configIs("kind: ImageTagMirrorSet")(); err != nil {
+		t.Fatalf("an invalid list must leave the nodes' configuration as it was: %v", err)
+	}
+
+	edit(func(hc *hypershiftv1beta1.HostedCluster) { hc.Spec.ImageContentSources = nil })
+	envtest.Eventually(t, propagationTimeout, func() error {
+		err := env.Client.Get(ctx, cmKey, &corev1.ConfigMap{})
+		if err == nil {
+			return errors.New("ConfigMap still exists for an empty list")
+		}
+		return client.IgnoreNotFound(err)
+	})
+}

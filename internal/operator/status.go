@@ -129,6 +129,17 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		return cs, fmt.Errorf("listing Deployments in %s: %w", ns, err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	present := map[string]bool{}
+	for i := range list.Items {
+		present[list.Items[i].Name] = true
+	}
+	for _, owned := range []string{hostedcluster.ControlPlaneOperatorName, hostedcluster.IgnitionServerName} {
+		if !present[owned] {
+			cs.Drift = true
+			cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: owned, Container: "-", Carrier: "-",
+				Detail: "deployment missing: the operator has not created it (is it running?)"})
+		}
+	}
 	for i := range list.Items {
 		if want == nil {
 			for _, cc := range hostedcluster.FindCarriers(&list.Items[i]) {

@@ -16,6 +16,11 @@ const (
 	// control plane namespace that reads overrides carries the ones the current
 	// mirror sets mean.
 	RegistryOverridesPropagated = "RegistryOverridesPropagated"
+	// ValidImageContentSources is True when spec.imageContentSources passes
+	// the rules the guest's machine-config-operator applies. When False, the
+	// message names the entry, and the nodes' mirror configuration is left
+	// as it was.
+	ValidImageContentSources = "ValidImageContentSources"
 )
 
 // Condition reasons, CamelCase as Kubernetes conventions require.
@@ -32,6 +37,8 @@ const (
 	ReasonPullSecretMissing = "PullSecretMissing"
 	// ReasonPropagationFailed: writing a deployment or the registries ConfigMap failed.
 	ReasonPropagationFailed = "PropagationFailed"
+	// ReasonInvalidImageContentSources: an imageContentSources entry is rejected; see the message.
+	ReasonInvalidImageContentSources = "InvalidImageContentSources"
 	// ReasonKeptLastGood: the mirror sets are invalid, so the overrides in place
 	// are the last good ones rather than what the (broken) sets say now.
 	ReasonKeptLastGood = "KeptLastGoodOverrides"

@@ -26,6 +26,9 @@ type outcome struct {
 	releaseReason string
 	release       *Release
 
+	icsInvalid   error // imageContentSources rejected
+	icsChecked   bool
+
 	propagateErr error
 	deployments  int // deployments carrying overrides
 	changed      int // deployments written this time
@@ -62,6 +65,15 @@ func (o outcome) conditions(generation int64) []metav1.Condition {
 	case o.release != nil:
 		out = append(out, cond(hypershiftv1beta1.ReleaseImageResolved, true, hypershiftv1beta1.ReasonAsExpected,
 			fmt.Sprintf("Release %s (%s) was read from %s.", o.release.Version, o.release.Image, o.release.ServedBy)))
+	}
+	switch {
+	case o.icsInvalid != nil:
+		out = append(out, cond(hypershiftv1beta1.ValidImageContentSources, false, hypershiftv1beta1.ReasonInvalidImageContentSources,
+			"imageContentSources would be rejected by the nodes' machine-config-operator; node mirror configuration is left as it was. Fix: "+
+				strings.ReplaceAll(o.icsInvalid.Error(), "\n", "; ")))
+	case o.icsChecked:
+		out = append(out, cond(hypershiftv1beta1.ValidImageContentSources, true, hypershiftv1beta1.ReasonAsExpected,
+			"imageContentSources are valid and rendered for the nodes."))
 	}
 	switch {
 	case o.setsReadErr != nil || o.setsInvalid != nil:

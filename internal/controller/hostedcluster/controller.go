@@ -199,10 +199,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
-	if err := r.ensureHostedControlPlane(ctx, hc, ns); err != nil {
+	hcp, err := r.ensureHostedControlPlane(ctx, hc, ns)
+	if err != nil {
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
+	if out.icsInvalid, err = r.reconcileDataPlane(ctx, hc, ns, hcp); err != nil {
+		out.propagateErr = err
+		return reconcile.Result{}, err
+	}
+	out.icsChecked = true
 
 	releaseImage := hc.Spec.Release.Image
 	if snap.Config != nil {
@@ -215,7 +221,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		return reconcile.Result{}, nil
 	}
 
-	n, changed, err := r.propagate(ctx, hc, ns, releaseImage, out.release, *carriers)
+	n, changed, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
 	out.deployments, out.changed, out.propagateErr = n, changed, err
 	if err != nil {
 		return reconcile.Result{}, err
@@ -251,7 +257,9 @@ func (r *Reconciler) ensureNamespace(ctx context.Context, hc *hypershiftv1beta1.
 	return nil
 }
 
-func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns string) error {
+// ensureHostedControlPlane returns the object as written, so that what is
+// created next can be owned by it without waiting for the cache.
+func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns string) (*hypershiftv1beta1.HostedControlPlane, error) {
 	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: hc.Name}}
 	_, err := controllerutil.CreateOrPatch(ctx, r.Client, hcp, func() error {
 		if hcp.Annotations == nil {
@@ -266,9 +274,9 @@ func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershif
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("ensuring HostedControlPlane %s/%s: %w", ns, hc.Name, err)
+		return nil, fmt.Errorf("ensuring HostedControlPlane %s/%s: %w", ns, hc.Name, err)
 	}
-	return nil
+	return hcp, nil
 }
 
 // lookupRelease reads the release through the mirrors with the cluster's pull secret.
@@ -295,11 +303,7 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 // propagate writes the registries ConfigMap and the owned deployments, then
 // updates the carriers of every other deployment in the namespace. It
 // returns how many deployments carry overrides and how many were written.
-func (r *Reconciler) propagate(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
-	hcp := &hypershiftv1beta1.HostedControlPlane{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: hc.Name}, hcp); err != nil {
-		return 0, 0, fmt.Errorf("reading HostedControlPlane %s/%s: %w", ns, hc.Name, err)
-	}
+func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
 	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
 		if cm.Labels == nil {

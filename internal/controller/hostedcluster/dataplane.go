@@ -1,0 +1,107 @@
+package hostedcluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/yaml"
+
+	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
+	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+)
+
+// The data plane's mirror configuration (docs/semantics.md §7.3): nodes get
+// what the HostedCluster's imageContentSources say, never the management
+// sets (guest nodes may not reach management mirrors).
+const (
+	// DataPlaneConfigMap is the ignition config HyperShift renders into node
+	// configuration.
+	DataPlaneConfigMap = "ignition-config-40-image-content-source"
+	// CoreIgnitionConfigLabel marks ConfigMaps the ignition server includes.
+	CoreIgnitionConfigLabel = "hypershift.openshift.io/core-ignition-config"
+	// DataPlaneConfigKey holds the mirror sets as YAML.
+	DataPlaneConfigKey = "config"
+	// MirrorTagsAnnotation, "true" on a HostedCluster, also gives nodes an
+	// ImageTagMirrorSet with the same entries: imageContentSources cannot
+	// say digest or tag, and HyperShift only mirrors digests.
+	MirrorTagsAnnotation = "hcpmirror.io/mirror-tags"
+)
+
+// dataPlaneConfig renders the guest mirror sets, or nil for an empty list.
+func dataPlaneConfig(hc *hypershiftv1beta1.HostedCluster) ([]byte, error) {
+	if len(hc.Spec.ImageContentSources) == 0 {
+		return nil, nil
+	}
+	meta := metav1.ObjectMeta{Name: "cluster", Labels: map[string]string{
+		"machineconfiguration.openshift.io/role": "worker",
+		"hypershift.openshift.io/managed":        "true",
+	}}
+	idms := &configv1.ImageDigestMirrorSet{TypeMeta: metav1.TypeMeta{APIVersion: configv1.GroupVersion.String(), Kind: "ImageDigestMirrorSet"}, ObjectMeta: meta}
+	itms := &configv1.ImageTagMirrorSet{TypeMeta: metav1.TypeMeta{APIVersion: configv1.GroupVersion.String(), Kind: "ImageTagMirrorSet"}, ObjectMeta: meta}
+	for _, ics := range hc.Spec.ImageContentSources {
+		idms.Spec.ImageDigestMirrors = append(idms.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: ics.Source, Mirrors: ics.Mirrors})
+		itms.Spec.ImageTagMirrors = append(itms.Spec.ImageTagMirrors, configv1.ImageTagMirrors{Source: ics.Source, Mirrors: ics.Mirrors})
+	}
+	docs := []any{idms}
+	if hc.Annotations[MirrorTagsAnnotation] == "true" {
+		docs = append(docs, itms)
+	}
+	var b bytes.Buffer
+	for i, d := range docs {
+		y, err := yaml.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.Write(bytes.ReplaceAll(bytes.ReplaceAll(y, []byte("  creationTimestamp: null\n"), nil), []byte("status: {}\n"), nil))
+	}
+	return b.Bytes(), nil
+}
+
+// reconcileDataPlane validates imageContentSources as an IDMS (what the
+// guest's machine-config-operator will do) and writes or deletes the
+// ConfigMap. An invalid list leaves the ConfigMap as it was: nodes keep
+// their last good configuration, as MCO would keep it.
+func (r *Reconciler) reconcileDataPlane(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns string, hcp *hypershiftv1beta1.HostedControlPlane) (invalid, err error) {
+	set := mirrorset.FromHostedCluster(hc)
+	if verr := mirrorset.Validate([]mirrorset.Set{set}); verr != nil {
+		return verr, nil
+	}
+	cfg, err := dataPlaneConfig(hc)
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: DataPlaneConfigMap}}
+	if cfg == nil {
+		// Look in the cache first: most clusters never had the ConfigMap,
+		// and a DELETE on every reconcile would be wasted API calls.
+		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err := r.Client.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("deleting ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
+		}
+		return nil, nil
+	}
+	_, err = controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+		if cm.Labels == nil {
+			cm.Labels = map[string]string{}
+		}
+		cm.Labels[CoreIgnitionConfigLabel] = "true"
+		cm.Data = map[string]string{DataPlaneConfigKey: string(cfg)}
+		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
+	}
+	return nil, nil
+}
