@@ -26,8 +26,8 @@ type outcome struct {
 	releaseReason string
 	release       *Release
 
-	icsInvalid   error // imageContentSources rejected
-	icsChecked   bool
+	icsInvalid error // imageContentSources rejected
+	icsChecked bool
 
 	propagateErr error
 	deployments  int // deployments carrying overrides
