@@ -9,10 +9,10 @@ all: build
 build:
 	$(GO) build -o bin/hcpmirror ./cmd/hcpmirror
 
-# The main job on an embedded default: mirror sets from examples/ applied to
-# the sample references, exactly as a node's container runtime would.
+# The main job on an embedded default (local registry + local API server):
+# resolve the examples, mirror and verify a release, run the operator.
 demo: build
-	./bin/hcpmirror resolve -f examples/mirrorsets $$(grep -v '^#' examples/references.txt)
+	hack/demo.sh
 
 # The whole suite: vet, then every test with the race detector against a real
 # kube-apiserver and etcd (built once from the Go module proxy, then cached).

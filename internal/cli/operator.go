@@ -9,6 +9,8 @@ import (
 
 	"github.com/hcpmirror/hcpmirror/internal/operator"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
 
 func newOperatorCommand() *cobra.Command {
@@ -16,6 +18,7 @@ func newOperatorCommand() *cobra.Command {
 	var opts operator.Options
 	var static []string
 	var development bool
+	var caFiles, insecure []string
 	cmd := &cobra.Command{
 		Use:   "operator",
 		Short: "Run the management-side operator",
@@ -45,6 +48,19 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			if err != nil {
 				return fmt.Errorf("locating the management cluster: %w", err)
 			}
+			regOpts := []registry.Option{registry.WithoutDefaultAuthFile()}
+			for _, f := range caFiles {
+				regOpts = append(regOpts, registry.WithCAFile(f))
+			}
+			for _, h := range insecure {
+				regOpts = append(regOpts, registry.WithInsecureRegistry(h))
+			}
+			provider, err := releaseinfo.New(releaseinfo.WithRegistryOptions(regOpts...), releaseinfo.RequireBootImages())
+			if err != nil {
+				return err
+			}
+			defer provider.Close()
+			opts.Releases = operator.Releases(provider)
 			mgr, err := operator.New(cfg, opts)
 			if err != nil {
 				return err
@@ -63,6 +79,8 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 	f.StringVar(&opts.DefaultImage, "control-plane-operator-image", operator.DefaultImage,
 		"image of the owned deployments when the release carries no hypershift component")
 	f.IntVar(&opts.Workers, "workers", 4, "HostedClusters reconciled at once")
+	f.StringArrayVar(&caFiles, "ca-file", nil, "extra CA bundle trusted for mirror registries; repeatable")
+	f.StringArrayVar(&insecure, "insecure-registry", nil, "HOST[:PORT] of a mirror whose TLS certificate is not verified; repeatable (TLS is verified everywhere else)")
 	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
 	return cmd
 }

@@ -58,6 +58,7 @@ disconnected clusters.`,
 
 // subcommands lists every subcommand constructor; each lives in its own file.
 var subcommands = []func() *cobra.Command{
+	newDemoCommand,
 	newResolveCommand,
 	newOverridesCommand,
 	newSyncICSCommand,
@@ -68,4 +69,7 @@ var subcommands = []func() *cobra.Command{
 	newMergeCommand,
 	newConvertCommand,
 	newRegistriesConfCommand,
+	newReleaseCommand,
+	newVerifyCommand,
+	newRegistryCommand,
 }

@@ -3,9 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/types"
@@ -82,7 +80,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 					return err
 				}
 			case "text":
-				printStatus(cmd.OutOrStdout(), rep)
+				rep.WriteText(cmd.OutOrStdout())
 			default:
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
@@ -97,43 +95,4 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	cmd.Flags().StringArrayVar(&static, "registry-overrides", nil, "the operator's static --registry-overrides, so they are not reported as drift")
 	return cmd
-}
-
-func printStatus(w io.Writer, rep *operator.StatusReport) {
-	if rep.MirrorSets.Invalid != "" {
-		fmt.Fprintf(w, "Mirror sets: %d objects, INVALID (the operator keeps the last good overrides):\n", rep.MirrorSets.Count)
-		for _, line := range strings.Split(rep.MirrorSets.Invalid, "\n") {
-			fmt.Fprintf(w, "  %s\n", line)
-		}
-	} else {
-		fmt.Fprintf(w, "Mirror sets: %d objects, %d sources\n", rep.MirrorSets.Count, rep.MirrorSets.Sources)
-	}
-	if len(rep.Clusters) == 0 {
-		fmt.Fprintln(w, "No HostedClusters.")
-	}
-	for _, c := range rep.Clusters {
-		state := "in sync"
-		if c.Drift {
-			state = "DRIFT"
-		}
-		fmt.Fprintf(w, "\nHostedCluster %s/%s (control plane namespace %s): %s\n", c.Namespace, c.Name, c.ControlPlaneNamespace, state)
-		if c.Release != "" {
-			fmt.Fprintf(w, "  release: %s\n", c.Release)
-		}
-		fmt.Fprintf(w, "  registries.conf ConfigMap: %s\n", c.RegistriesConf)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  DEPLOYMENT\tCONTAINER\tCARRIER\tSOURCES\tSTATE")
-		for _, s := range c.Carriers {
-			st := "in sync"
-			if !s.InSync {
-				st = "DRIFT " + s.Detail
-			}
-			ct := s.Container
-			if s.Init {
-				ct += " (init)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", s.Deployment, ct, s.Carrier, s.Sources, st)
-		}
-		tw.Flush()
-	}
 }

@@ -3,7 +3,10 @@ package operator
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
+	"text/tabwriter"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -155,4 +158,45 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		}
 	}
 	return cs, nil
+}
+
+// WriteText prints the report for people: per hosted control plane, each
+// deployment and container with its carriers, in sync or drifted and why.
+func (rep *StatusReport) WriteText(w io.Writer) {
+	if rep.MirrorSets.Invalid != "" {
+		fmt.Fprintf(w, "Mirror sets: %d objects, INVALID (the operator keeps the last good overrides):\n", rep.MirrorSets.Count)
+		for _, line := range strings.Split(rep.MirrorSets.Invalid, "\n") {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	} else {
+		fmt.Fprintf(w, "Mirror sets: %d objects, %d sources\n", rep.MirrorSets.Count, rep.MirrorSets.Sources)
+	}
+	if len(rep.Clusters) == 0 {
+		fmt.Fprintln(w, "No HostedClusters.")
+	}
+	for _, c := range rep.Clusters {
+		state := "in sync"
+		if c.Drift {
+			state = "DRIFT"
+		}
+		fmt.Fprintf(w, "\nHostedCluster %s/%s (control plane namespace %s): %s\n", c.Namespace, c.Name, c.ControlPlaneNamespace, state)
+		if c.Release != "" {
+			fmt.Fprintf(w, "  release: %s\n", c.Release)
+		}
+		fmt.Fprintf(w, "  registries.conf ConfigMap: %s\n", c.RegistriesConf)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  DEPLOYMENT\tCONTAINER\tCARRIER\tSOURCES\tSTATE")
+		for _, s := range c.Carriers {
+			st := "in sync"
+			if !s.InSync {
+				st = "DRIFT " + s.Detail
+			}
+			ct := s.Container
+			if s.Init {
+				ct += " (init)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", s.Deployment, ct, s.Carrier, s.Sources, st)
+		}
+		tw.Flush()
+	}
 }

@@ -28,13 +28,14 @@ type outcome struct {
 
 	icsInvalid error // imageContentSources rejected
 	icsChecked bool
+	icsCount   int
 
 	propagateErr error
 	deployments  int // deployments carrying overrides
 	changed      int // deployments written this time
 }
 
-// conditions returns the three conditions for an outcome.
+// conditions returns the conditions for an outcome.
 func (o outcome) conditions(generation int64) []metav1.Condition {
 	cond := func(t string, ok bool, reason, msg string) metav1.Condition {
 		status := metav1.ConditionTrue
@@ -71,9 +72,12 @@ func (o outcome) conditions(generation int64) []metav1.Condition {
 		out = append(out, cond(hypershiftv1beta1.ValidImageContentSources, false, hypershiftv1beta1.ReasonInvalidImageContentSources,
 			"imageContentSources would be rejected by the nodes' machine-config-operator; node mirror configuration is left as it was. Fix: "+
 				strings.ReplaceAll(o.icsInvalid.Error(), "\n", "; ")))
+	case o.icsChecked && o.icsCount == 0:
+		out = append(out, cond(hypershiftv1beta1.ValidImageContentSources, true, hypershiftv1beta1.ReasonAsExpected,
+			"imageContentSources is empty: nodes get no mirror configuration and pull from the sources ('hcpmirror sync-ics' derives a list from the management mirror sets)."))
 	case o.icsChecked:
 		out = append(out, cond(hypershiftv1beta1.ValidImageContentSources, true, hypershiftv1beta1.ReasonAsExpected,
-			"imageContentSources are valid and rendered for the nodes."))
+			fmt.Sprintf("%d imageContentSources entries are rendered for the nodes.", o.icsCount)))
 	}
 	switch {
 	case o.setsReadErr != nil || o.setsInvalid != nil:

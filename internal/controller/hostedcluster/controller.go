@@ -208,7 +208,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
-	out.icsChecked = true
+	out.icsChecked, out.icsCount = true, len(hc.Spec.ImageContentSources)
 
 	releaseImage := hc.Spec.Release.Image
 	if snap.Config != nil {

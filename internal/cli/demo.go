@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/internal/demo"
+)
+
+func newDemoCommand() *cobra.Command {
+	var o demo.Options
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole job end to end on this machine",
+		Long: `Demo runs hcpmirror's main job on an embedded default, touching nothing but
+127.0.0.1: a private TLS registry with basic auth, an OpenShift-like release
+mirrored into it, mirror sets with NeverContactSource for the (unreachable)
+sources, a check that every image of the release is reachable through them,
+then a local kube-apiserver and etcd with the operator propagating the sets
+into a HostedCluster's control plane, and a live change of the sets.
+
+It needs kube-apiserver and etcd binaries in KUBEBUILDER_ASSETS; 'make demo'
+builds them once with hack/envtest.sh.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Out = cmd.OutOrStdout()
+			if o.Assets == "" {
+				o.Assets = os.Getenv("KUBEBUILDER_ASSETS")
+			}
+			if o.Dir == "" {
+				dir, err := os.MkdirTemp("", "hcpmirror-demo-")
+				if err != nil {
+					return err
+				}
+				o.Dir = dir
+			}
+			return demo.Run(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().IntVar(&o.Components, "components", 190, "components in the synthetic release")
+	cmd.Flags().StringVar(&o.Dir, "dir", "", "where to write the mirror sets (default: a new temporary folder)")
+	cmd.Flags().StringVar(&o.Assets, "assets", "", "folder with kube-apiserver and etcd (default: KUBEBUILDER_ASSETS)")
+	return cmd
+}

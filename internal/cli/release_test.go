@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/release"
+)
+
+// releaseComponents keeps CLI test releases small.
+const releaseComponents = "20"
+
+// cliEnv isolates a command from the machine's credential files, so the
+// outcome depends only on the flags.
+func cliEnv(t *testing.T) {
+	t.Helper()
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Setenv("REGISTRY_AUTH_FILE", "")
+}
+
+// runHcpmirror runs the command line and returns its exit status and a
+// transcript of both streams, with the given strings replaced by stable
+// names (registry addresses, temporary paths) so it can be compared with a
+// golden file.
+func runHcpmirror(t *testing.T, args []string, replace map[string]string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	got := fmt.Sprintf("$ hcpmirror %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	// Longest first, so an address is not replaced inside a longer path.
+	olds := make([]string, 0, len(replace))
+	for old := range replace {
+		olds = append(olds, old)
+	}
+	for i := range olds {
+		for j := i + 1; j < len(olds); j++ {
+			if len(olds[j]) > len(olds[i]) {
+				olds[i], olds[j] = olds[j], olds[i]
+			}
+		}
+	}
+	for _, old := range olds {
+		got = strings.ReplaceAll(got, old, replace[old])
+	}
+	return code, got
+}
+
+// checkGolden compares got with testdata/<dir>/golden/<name>.txt, or
+// rewrites it with -update.
+func checkGolden(t *testing.T, dir, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", dir, "golden", name+".txt")
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("output differs from %s (-want +got; run with -update to accept):\n%s", golden, diff)
+	}
+}
+
+// downAddr is a loopback address nothing listens on: a mirror that is down.
+func downAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// publishedRelease is a release pushed with `release publish`, and the
+// mirror-set file it wrote.
+type publishedRelease struct {
+	mirrors string // path of the mirror-set file
+	release string // canonical digest reference
+	tag     string // canonical tag reference
+}
+
+// publishWithCLI pushes a 20-component release to reg with `release
+// publish` and returns what it printed. The payload names quay.io; the
+// mirror sets say NeverContactSource, so no test can reach quay.io.
+func publishWithCLI(t *testing.T, reg *testreg.Registry, extra ...string) publishedRelease {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
+	args := append([]string{"release", "publish", "--to", reg.Addr, "--insecure", "--components", releaseComponents, "--mirrorsets-out", out}, extra...)
+	var stdout, stderr bytes.Buffer
+	if code := Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("release publish: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	p := publishedRelease{mirrors: out}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "release: "); ok {
+			p.release = v
+		}
+		if v, ok := strings.CutPrefix(line, "tag:     "); ok {
+			p.tag = v
+		}
+	}
+	if p.release == "" || p.tag == "" {
+		t.Fatalf("release publish printed no release or tag:\n%s", stdout.String())
+	}
+	return p
+}
+
+func TestReleasePublishCommand(t *testing.T) {
+	cliEnv(t)
+	reg := testreg.Start(t)
+	dir := t.TempDir()
+	replace := map[string]string{reg.Addr: "MIRROR", dir: "TMP"}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+	}{
+		{name: "to-file", args: []string{"--to", reg.Addr, "--insecure", "--components", releaseComponents, "--mirrorsets-out", filepath.Join(dir, "ms.yaml")}},
+		{name: "to-stdout", args: []string{"--to", reg.Addr, "--insecure", "--components", "3", "--version", "4.17.1", "--seed", "7", "--source-policy", "AllowContactingSource"}},
+		{name: "no-destination", args: []string{"--components", "3"}, wantExit: 1},
+		{name: "bad-policy", args: []string{"--to", reg.Addr, "--source-policy", "Sometimes"}, wantExit: 1},
+		{name: "bad-version", args: []string{"--to", reg.Addr, "--insecure", "--version", "four"}, wantExit: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got := runHcpmirror(t, append([]string{"release", "publish"}, tt.args...), replace)
+			if code != tt.wantExit {
+				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
+			}
+			checkGolden(t, "release", "publish-"+tt.name, got)
+		})
+	}
+
+	// Both forms of output are mirror sets hcpmirror itself accepts.
+	var stdout, stderr bytes.Buffer
+	if code := Execute(context.Background(), []string{"release", "publish", "--to", reg.Addr, "--insecure", "--components", "3"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("release publish: exit %d: %s", code, stderr.String())
+	}
+	stdoutFile := filepath.Join(dir, "stdout.yaml")
+	if err := os.WriteFile(stdoutFile, stdout.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{stdoutFile, filepath.Join(dir, "ms.yaml")} {
+		sets, _, err := mirrorset.Load(f)
+		if err != nil {
+			t.Fatalf("loading %s: %v", f, err)
+		}
+		cfg, err := mirrorset.Compile(sets)
+		if err != nil {
+			t.Fatalf("compiling %s: %v", f, err)
+		}
+		res, err := cfg.Resolve(release.CanonicalReleaseRepository + ":4.16.3-x86_64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{reg.Addr + "/openshift/release-images:4.16.3-x86_64"}
+		if diff := cmp.Diff(want, res.References()); diff != "" {
+			t.Errorf("%s: release tag pull sources (-want +got):\n%s", f, diff)
+		}
+	}
+}
+
+func TestReleaseInfoCommand(t *testing.T) {
+	cliEnv(t)
+	reg := testreg.Start(t)
+	pub := publishWithCLI(t, reg)
+	// A second release without boot images or metadata, in its own
+	// repositories, with its own mirror sets.
+	noBoot, err := release.Publish(t.Context(), release.PublishOptions{
+		Destination:    reg.Addr,
+		Components:     3,
+		Seed:           3,
+		ComponentsRepo: "bare/release",
+		ReleaseRepo:    "bare/release-images",
+		EditManifests: func(files map[string][]byte) error {
+			delete(files, release.BootImagesFile)
+			delete(files, release.MetadataFile)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bareSets := filepath.Join(dir, "bare.yaml")
+	if err := os.WriteFile(bareSets, []byte(publishedMirrorSets(noBoot, mirrorset.NeverContactSource)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	down := downAddr(t)
+	downSets := filepath.Join(dir, "down.yaml")
+	data, err := os.ReadFile(pub.mirrors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(downSets, []byte(strings.ReplaceAll(string(data), reg.Addr, down)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	replace := map[string]string{reg.Addr: "MIRROR", down: "DOWN", filepath.Dir(pub.mirrors): "TMP", dir: "TMP"}
+	access := []string{"--insecure-registry", reg.Addr}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+	}{
+		{name: "by-digest", args: append([]string{"-f", pub.mirrors, pub.release}, access...)},
+		{name: "by-tag-pullspecs-commits", args: append([]string{"-f", pub.mirrors, "--pullspecs", "--commits", pub.tag}, access...)},
+		{name: "json", args: append([]string{"-f", pub.mirrors, "-o", "json", pub.release}, access...)},
+		{name: "no-boot-images", args: append([]string{"-f", bareSets, noBoot.Release}, access...)},
+		{name: "mirror-down", args: append([]string{"-f", downSets, pub.release}, "--insecure-registry", down), wantExit: 1},
+		{name: "unpullable-tag", args: append([]string{"-f", bareSets, "quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest"}, access...), wantExit: 1},
+		{name: "bad-output", args: []string{"-f", pub.mirrors, "-o", "yaml", pub.release}, wantExit: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got := runHcpmirror(t, append([]string{"release", "info"}, tt.args...), replace)
+			if code != tt.wantExit {
+				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
+			}
+			checkGolden(t, "release", "info-"+tt.name, got)
+		})
+	}
+}

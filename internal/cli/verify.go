@@ -1,0 +1,331 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
+)
+
+// verifyResult is `verify -o json`; its field names are a stable interface
+// for scripts.
+type verifyResult struct {
+	Release *verifyRelease `json:"release"`
+	Summary verifySummary  `json:"summary"`
+	Images  []verifyImage  `json:"images"`
+}
+
+type verifyRelease struct {
+	Reference string `json:"reference"`
+	Image     string `json:"image"`
+	Version   string `json:"version"`
+	PullFrom  string `json:"pullFrom"`
+}
+
+type verifySummary struct {
+	Checked   int `json:"checked"`
+	Reachable int `json:"reachable"`
+	Missing   int `json:"missing"`
+	Flagged   int `json:"flagged"`
+}
+
+type verifyImage struct {
+	Kind          string          `json:"kind"`
+	Name          string          `json:"name"`
+	Image         string          `json:"image"`
+	Source        string          `json:"source,omitempty"`
+	SourceBlocked bool            `json:"sourceBlocked"`
+	PullSources   []string        `json:"pullSources"`
+	Reachable     bool            `json:"reachable"`
+	ServedBy      string          `json:"servedBy,omitempty"`
+	Digest        string          `json:"digest,omitempty"`
+	Unpinned      bool            `json:"unpinned,omitempty"`
+	Error         string          `json:"error,omitempty"`
+	Attempts      []verifyAttempt `json:"attempts,omitempty"`
+	Notes         []verifyNote    `json:"notes,omitempty"`
+}
+
+type verifyAttempt struct {
+	Reference string `json:"reference"`
+	Registry  string `json:"registry,omitempty"`
+	Kind      string `json:"kind"`
+	Error     string `json:"error"`
+}
+
+type verifyNote struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+func newVerifyCommand() *cobra.Command {
+	var (
+		sets        setFlags
+		reg         registryFlags
+		image       string
+		concurrency int
+		quiet       bool
+		output      string
+	)
+	cmd := &cobra.Command{
+		Use:   "verify --release IMAGE [-f MIRRORSETS]... [--concurrency N] [-q] [-o text|json]",
+		Short: "Check that every image of a release can be pulled through the mirrors",
+		Long: `Verify reads the release named by --release through the mirror sets, then
+checks that everything a hosted cluster pulls from it is reachable: the release
+image (by its resolved digest, which is what HyperShift runs), every component
+in image-references, and the KubeVirt boot image from the CoreOS stream, which
+image-references does not list. Each image gets a HEAD request through its own
+pull sources, exactly as a node would try them: mirrors first, the source last,
+and a NeverContactSource source never.
+
+For every image no pull source served, verify prints the mirror-set source
+that covers it and each attempt's physical reference and failure kind
+(unauthorized, tls, not found, unreachable, rate limited, server error, digest
+mismatch). Images referenced by tag (HCM017) and repositories no mirror covers
+(HCM009, HCM030 for the KubeVirt image) are flagged even when reachable here,
+because a disconnected cluster could not pull them.
+
+A progress bar is drawn on stderr when it is a terminal. -q prints nothing but
+one line per missing image, on stderr; with -o json it only turns the progress
+bar off.
+
+Exit status 1 if anything is missing.`,
+		Example: `  hcpmirror verify -f mirrorsets.yaml --release quay.io/openshift-release-dev/ocp-release@sha256:...
+  hcpmirror verify -f idms.yaml --authfile pull-secret.json --ca-file mirror-ca.pem --release quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64
+  hcpmirror verify -f idms.yaml -q --release ... && echo mirrored`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if image == "" {
+				return fmt.Errorf("--release is required: the release image to verify")
+			}
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			if concurrency < 1 {
+				return fmt.Errorf("--concurrency %d: want at least 1", concurrency)
+			}
+			stderr := cmd.ErrOrStderr()
+			cfg, err := sets.compileOptional(stderr)
+			if err != nil {
+				return err
+			}
+			p, err := releaseinfo.New(releaseinfo.WithRegistryOptions(reg.options()...))
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			opts := releaseinfo.VerifyOptions{Concurrency: concurrency}
+			var bar *progressBar
+			if !quiet && isTerminal(stderr) {
+				bar = &progressBar{w: stderr}
+				opts.Progress = bar.update
+			}
+			rep, err := p.Verify(cmd.Context(), cfg, image, nil, opts)
+			bar.clear()
+			if err != nil {
+				return err
+			}
+			res := newVerifyResult(rep)
+			switch {
+			case output == "json":
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			case quiet:
+				for _, img := range res.Images {
+					if !img.Reachable {
+						fmt.Fprintf(stderr, "missing %s: %s\n", describeImage(img), img.Error)
+					}
+				}
+			default:
+				if rep.Release != nil {
+					for _, w := range rep.Release.Warnings {
+						fmt.Fprintf(stderr, "warning: %s\n", w)
+					}
+				}
+				printVerify(cmd.OutOrStdout(), res)
+			}
+			if !rep.OK() {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	sets.register(cmd)
+	reg.register(cmd)
+	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (required)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing images, on stderr; no progress bar")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func newVerifyResult(rep *releaseinfo.VerifyReport) *verifyResult {
+	res := &verifyResult{Images: []verifyImage{}}
+	if r := rep.Release; r != nil {
+		res.Release = &verifyRelease{Reference: r.Reference, Image: r.Image, Version: r.Version, PullFrom: r.ServedBy}
+	}
+	for i := range rep.Checks {
+		c := &rep.Checks[i]
+		img := verifyImage{
+			Kind:          string(c.Kind),
+			Name:          c.Name,
+			Image:         c.Image,
+			Source:        c.Source,
+			SourceBlocked: c.SourceBlocked,
+			PullSources:   nonNil(c.PullSources),
+			Reachable:     c.OK(),
+			ServedBy:      c.ServedBy,
+			Digest:        c.Digest,
+			Unpinned:      c.Unpinned,
+		}
+		if c.Err != nil {
+			img.Error = c.Err.Error()
+		}
+		for _, a := range c.Attempts() {
+			img.Attempts = append(img.Attempts, verifyAttempt{Reference: a.Reference, Registry: a.Registry, Kind: a.Kind.String(), Error: attemptDetail(a)})
+		}
+		for _, n := range c.Notes {
+			img.Notes = append(img.Notes, verifyNote{Code: n.Code, Message: n.Message})
+		}
+		res.Summary.Checked++
+		if img.Reachable {
+			res.Summary.Reachable++
+		} else {
+			res.Summary.Missing++
+		}
+		if len(img.Notes) > 0 {
+			res.Summary.Flagged++
+		}
+		res.Images = append(res.Images, img)
+	}
+	return res
+}
+
+// attemptDetail is an attempt's cause without the reference and kind, which
+// are shown beside it.
+func attemptDetail(a *registry.Error) string {
+	if a.Err == nil {
+		return ""
+	}
+	return a.Err.Error()
+}
+
+func printVerify(w io.Writer, res *verifyResult) {
+	if r := res.Release; r != nil {
+		fmt.Fprintf(w, "Release %s  %s\n", r.Version, r.Image)
+		fmt.Fprintf(w, "  pulled from %s\n", r.PullFrom)
+	}
+	kinds := map[string]int{}
+	for _, img := range res.Images {
+		kinds[img.Kind]++
+	}
+	what := []string{}
+	if kinds["release"] > 0 {
+		what = append(what, "the release image")
+	}
+	if n := kinds["component"]; n > 0 {
+		what = append(what, fmt.Sprintf("%d components", n))
+	}
+	if kinds["kubevirt"] > 0 {
+		what = append(what, "the KubeVirt boot image")
+	}
+	noun := "images"
+	if res.Summary.Checked == 1 {
+		noun = "image"
+	}
+	fmt.Fprintf(w, "Checked %d %s (%s): %d reachable, %d missing\n",
+		res.Summary.Checked, noun, strings.Join(what, ", "), res.Summary.Reachable, res.Summary.Missing)
+	if res.Release == nil {
+		fmt.Fprintln(w, "The release image could not be read, so its components were not checked.")
+	}
+
+	for _, img := range res.Images {
+		if img.Reachable {
+			continue
+		}
+		fmt.Fprintf(w, "\nMISSING %s\n", describeImage(img))
+		fmt.Fprintf(w, "  image:  %s\n", img.Image)
+		switch {
+		case img.Source == "":
+			fmt.Fprintln(w, "  source: no mirror set covers it")
+		case img.SourceBlocked:
+			fmt.Fprintf(w, "  source: %s (NeverContactSource: never contacted)\n", img.Source)
+		default:
+			fmt.Fprintf(w, "  source: %s\n", img.Source)
+		}
+		switch {
+		case len(img.Attempts) > 0:
+			fmt.Fprintln(w, "  tried:")
+			for i, a := range img.Attempts {
+				fmt.Fprintf(w, "    %d. %s: %s\n", i+1, a.Reference, a.Kind)
+				if a.Error != "" {
+					fmt.Fprintf(w, "       %s\n", a.Error)
+				}
+			}
+		case len(img.PullSources) == 0 && img.Error != "":
+			fmt.Fprintf(w, "  nothing tried: %s\n", img.Error)
+		default:
+			fmt.Fprintf(w, "  error: %s\n", img.Error)
+		}
+	}
+
+	first := true
+	for _, img := range res.Images {
+		for _, n := range img.Notes {
+			if first {
+				fmt.Fprintln(w)
+				first = false
+			}
+			code := n.Code
+			if code == "" {
+				code = "note"
+			}
+			fmt.Fprintf(w, "%s %s: %s\n", code, describeImage(img), n.Message)
+		}
+	}
+}
+
+// describeImage names an image by its role: "release image", "component
+// etcd", "KubeVirt boot image".
+func describeImage(img verifyImage) string {
+	switch img.Kind {
+	case string(releaseinfo.CheckRelease):
+		return "release image"
+	case string(releaseinfo.CheckKubeVirt):
+		return "KubeVirt boot image"
+	}
+	return img.Kind + " " + img.Name
+}
+
+// progressBar draws "verifying [####      ] 96/192" on one terminal line.
+type progressBar struct {
+	w     io.Writer
+	drawn bool
+}
+
+const progressWidth = 30
+
+func (b *progressBar) update(done, total int) {
+	if total == 0 {
+		return
+	}
+	filled := done * progressWidth / total
+	fmt.Fprintf(b.w, "\rverifying [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", progressWidth-filled), done, total)
+	b.drawn = true
+}
+
+// clear erases the bar so that what follows starts on a clean line. A nil
+// bar (not a terminal) does nothing.
+func (b *progressBar) clear() {
+	if b == nil || !b.drawn {
+		return
+	}
+	fmt.Fprint(b.w, "\r\033[K")
+}
