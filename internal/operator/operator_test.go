@@ -2,8 +2,10 @@ package operator
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/go-logr/logr"
 	"os"
 	"strings"
 	"testing"
@@ -16,7 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -30,6 +35,12 @@ import (
 var env *envtest.Environment
 
 func TestMain(m *testing.M) {
+	// Operator logs are noise in test output; HCPMIRROR_TEST_LOGS=1 shows them.
+	if os.Getenv("HCPMIRROR_TEST_LOGS") == "" {
+		ctrllog.SetLogger(logr.Discard())
+	} else {
+		ctrllog.SetLogger(zap.New(zap.UseDevMode(true)))
+	}
 	var err error
 	env, err = envtest.Start()
 	if err != nil {
@@ -457,14 +468,19 @@ func TestDataPlaneImageContentSources(t *testing.T) {
 	cpns := hostedcluster.ControlPlaneNamespace(hc)
 	cmKey := types.NamespacedName{Namespace: cpns, Name: hostedcluster.DataPlaneConfigMap}
 
+	// The operator patches the status concurrently: retry on conflict, as
+	// any client editing a reconciled object must.
 	edit := func(f func(*hypershiftv1beta1.HostedCluster)) {
 		t.Helper()
-		var cur hypershiftv1beta1.HostedCluster
-		if err := env.Client.Get(ctx, key, &cur); err != nil {
-			t.Fatal(err)
-		}
-		f(&cur)
-		if err := env.Client.Update(ctx, &cur); err != nil {
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var cur hypershiftv1beta1.HostedCluster
+			if err := env.Client.Get(ctx, key, &cur); err != nil {
+				return err
+			}
+			f(&cur)
+			return env.Client.Update(ctx, &cur)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
