@@ -198,7 +198,7 @@ func (g *group) validate(c *collector) {
 	// Entries of a conflicting source cannot be given either policy.
 	policies := map[string]map[bool]bool{}
 	g.eachEntry(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
-		if !hasRealMirrors(e) {
+		if !e.HasRealMirrors() {
 			return
 		}
 		if policies[e.Source] == nil {
@@ -295,7 +295,7 @@ func (g *group) compile() {
 		g.cfg = cfg
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
-		if _, ok := g.first[e.Source]; !ok && hasRealMirrors(e) {
+		if _, ok := g.first[e.Source]; !ok && e.HasRealMirrors() {
 			g.first[e.Source] = l
 		}
 	})
@@ -305,17 +305,6 @@ func (g *group) compile() {
 func (g *group) at(source string) (loc, bool) {
 	l, ok := g.first[source]
 	return l, ok
-}
-
-// hasRealMirrors reports whether an entry has a mirror other than its source;
-// the machine-config-operator ignores entries without one, policy included.
-func hasRealMirrors(e mirrorset.Entry) bool {
-	for _, m := range e.Mirrors {
-		if m != e.Source {
-			return true
-		}
-	}
-	return false
 }
 
 func contains(list []string, s string) bool {

@@ -48,7 +48,7 @@ func (g *group) checkEntries(c *collector) {
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		obj := g.object(l)
-		if e.Blocks() && !hasRealMirrors(e) {
+		if e.Blocks() && !e.HasRealMirrors() {
 			what := "has no mirrors"
 			if len(e.Mirrors) > 0 {
 				what = "lists only the source itself as a mirror"
@@ -56,7 +56,7 @@ func (g *group) checkEntries(c *collector) {
 			c.add(g.pos(l, 0), "HCM005", obj, g.field(l, ".mirrorSourcePolicy"),
 				"NeverContactSource on an entry that %s: the machine-config-operator ignores such entries entirely, policy included, so %q is still contacted", what, e.Source)
 		}
-		if !hasRealMirrors(e) {
+		if !e.HasRealMirrors() {
 			return // ignored upstream: nothing below applies
 		}
 		g.checkSource(c, l, obj, e)
@@ -178,7 +178,7 @@ func (g *group) checkMirror(c *collector, pos position, obj, field string, e mir
 func (g *group) checkDuplicates(c *collector) {
 	seen := map[string]loc{}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
-		if !hasRealMirrors(e) {
+		if !e.HasRealMirrors() {
 			return
 		}
 		key := fmt.Sprintf("%t\x00%t\x00%s\x00%s", s.Kind.ForTags(), e.Blocks(), e.Source, strings.Join(dedup(e.Mirrors), "\x00"))
@@ -222,7 +222,7 @@ func (g *group) checkOrders(c *collector) {
 	lists := map[key][]list{}
 	var keys []key
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
-		if !hasRealMirrors(e) {
+		if !e.HasRealMirrors() {
 			return
 		}
 		order := dedup(e.Mirrors)

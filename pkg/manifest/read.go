@@ -71,7 +71,7 @@ func readPaths(stdin io.Reader, paths []string) ([]Object, error) {
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
-				errs = append(errs, pathError(f, err))
+				errs = append(errs, PathError(f, err))
 				continue
 			}
 			read(f, data)
@@ -84,7 +84,7 @@ func readPaths(stdin io.Reader, paths []string) ([]Object, error) {
 func listFiles(path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, pathError(path, err)
+		return nil, PathError(path, err)
 	}
 	if !info.IsDir() {
 		return []string{path}, nil
@@ -94,7 +94,7 @@ func listFiles(path string) ([]string, error) {
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			// Report an unreadable directory and carry on with the rest.
-			errs = append(errs, pathError(p, err))
+			errs = append(errs, PathError(p, err))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -106,7 +106,7 @@ func listFiles(path string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.IsDir() || !isManifestName(d.Name()) {
+		if d.IsDir() || !IsManifestName(d.Name()) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -119,12 +119,14 @@ func listFiles(path string) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		errs = append(errs, pathError(path, err))
+		errs = append(errs, PathError(path, err))
 	}
 	return files, errors.Join(errs...)
 }
 
-func isManifestName(name string) bool {
+// IsManifestName reports whether a file name is one hcpmirror reads when
+// walking a directory: *.yaml, *.yml or *.json, any case.
+func IsManifestName(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml", ".json":
 		return true
@@ -132,9 +134,10 @@ func isManifestName(name string) bool {
 	return false
 }
 
-// pathError renders a file-system error as "path: reason", keeping the
-// cause for errors.Is (fs.ErrNotExist, fs.ErrPermission).
-func pathError(path string, err error) error {
+// PathError renders a file-system error as "path: reason" (Go's own says
+// "open path: reason"), keeping the cause for errors.Is (fs.ErrNotExist,
+// fs.ErrPermission).
+func PathError(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err

@@ -99,7 +99,7 @@ func merge(sets []Set) *Config {
 	for si := range sets {
 		s := &sets[si]
 		for _, e := range s.Entries {
-			if !hasRealMirrors(e) {
+			if !e.HasRealMirrors() {
 				continue
 			}
 			g := groups[e.Source]

@@ -99,7 +99,7 @@ func Validate(sets []Set) error {
 			if e.Policy != "" && (s.Kind == KindICSP || s.Kind == KindImageContentSources) {
 				add(s, path+".mirrorSourcePolicy", CodeBadPolicy, "%s has no mirrorSourcePolicy", s.Kind)
 			}
-			if e.Blocks() && hasRealMirrors(e) && contains(e.Mirrors, e.Source) {
+			if e.Blocks() && e.HasRealMirrors() && contains(e.Mirrors, e.Source) {
 				add(s, path+".mirrors", CodeNCSWithSource, "mirrorSourcePolicy NeverContactSource but the source %q is among its own mirrors", e.Source)
 			}
 		}
@@ -121,7 +121,7 @@ func policyConflicts(sets []Set) []error {
 	for si := range sets {
 		s := &sets[si]
 		for ei, e := range s.Entries {
-			if !hasRealMirrors(e) {
+			if !e.HasRealMirrors() {
 				continue // ignored entirely upstream, its policy too
 			}
 			if _, ok := uses[e.Source]; !ok {
@@ -157,10 +157,10 @@ func policyConflicts(sets []Set) []error {
 	return errs
 }
 
-// hasRealMirrors reports whether an entry has a mirror other than its own
+// HasRealMirrors reports whether an entry has a mirror other than its own
 // source. Entries without one are ignored by the machine-config-operator,
-// NeverContactSource included.
-func hasRealMirrors(e Entry) bool {
+// NeverContactSource included, so every consumer must skip them the same way.
+func (e Entry) HasRealMirrors() bool {
 	for _, m := range e.Mirrors {
 		if m != e.Source {
 			return true

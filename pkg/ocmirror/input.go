@@ -111,7 +111,7 @@ func Read(stdin io.Reader, paths ...string) ([]Input, error) {
 			seen[abs] = true
 			data, err := os.ReadFile(f)
 			if err != nil {
-				errs = append(errs, pathError(f, err))
+				errs = append(errs, manifest.PathError(f, err))
 				continue
 			}
 			add(f, abs, data)
@@ -185,7 +185,7 @@ func sortInputs(inputs []Input) []Input {
 func findFiles(path string) ([]string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, pathError(path, err)
+		return nil, manifest.PathError(path, err)
 	}
 	if !st.IsDir() {
 		return []string{path}, nil
@@ -200,7 +200,7 @@ func findFiles(path string) ([]string, error) {
 func walkDir(dir string, files *[]string, errs *[]error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		*errs = append(*errs, pathError(dir, err))
+		*errs = append(*errs, manifest.PathError(dir, err))
 		return
 	}
 	base := filepath.Base(dir)
@@ -237,25 +237,8 @@ func walkDir(dir string, files *[]string, errs *[]error) {
 			walkDir(p, files, errs)
 		case base == V1Workspace || base == V2WorkingDir:
 			// Their loose files are oc-mirror's own state, not resources.
-		case isManifestName(name):
+		case manifest.IsManifestName(name):
 			*files = append(*files, p)
 		}
 	}
-}
-
-func isManifestName(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
-}
-
-// pathError renders a file-system error as "path: reason".
-func pathError(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return fmt.Errorf("%s: %w", path, err)
 }

@@ -168,7 +168,7 @@ func Merge(inputs []Input) (*Result, error) {
 		s := &sets[si]
 		c := CategoryOf(s)
 		for ei, e := range s.Entries {
-			if !hasRealMirrors(e) {
+			if !e.HasRealMirrors() {
 				res.Ignored = append(res.Ignored, IgnoredEntry{Object: s.Describe(), Field: s.EntryPath(ei), Source: e.Source})
 				continue
 			}
@@ -317,7 +317,7 @@ func checkComplete(sets []mirrorset.Set, digest, tag []outEntry) error {
 	for si := range sets {
 		s := &sets[si]
 		for ei, e := range s.Entries {
-			if !hasRealMirrors(e) {
+			if !e.HasRealMirrors() {
 				continue
 			}
 			got := have[entryKey{s.Kind.ForTags(), e.Source}]
@@ -415,15 +415,4 @@ func newIDMS(name string, labels, annotations map[string]string) configv1.ImageD
 	o.Labels = labels
 	o.Annotations = annotations
 	return o
-}
-
-// hasRealMirrors reports whether an entry has a mirror other than its
-// source; the machine-config-operator ignores entries without one.
-func hasRealMirrors(e mirrorset.Entry) bool {
-	for _, m := range e.Mirrors {
-		if m != e.Source {
-			return true
-		}
-	}
-	return false
 }
