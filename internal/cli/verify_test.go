@@ -8,38 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
-
-// faultSwitch lets a test install a fault on a running registry once it
-// knows which digest to target.
-type faultSwitch struct {
-	mu sync.Mutex
-	mw testreg.Middleware
-}
-
-func (s *faultSwitch) set(mw testreg.Middleware) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mw = mw
-}
-
-func (s *faultSwitch) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mw := s.mw
-		s.mu.Unlock()
-		if mw == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		mw(next).ServeHTTP(w, r)
-	})
-}
 
 // componentDigest reads a component's digest from `release info -o json`.
 func componentDigest(t *testing.T, pub publishedRelease, access []string, name string) string {
@@ -65,8 +38,8 @@ func componentDigest(t *testing.T, pub publishedRelease, access []string, name s
 
 func TestVerifyCommand(t *testing.T) {
 	cliEnv(t)
-	var faults faultSwitch
-	reg := testreg.Start(t, testreg.WithHandler(faults.wrap))
+	var faults testreg.Switch
+	reg := testreg.Start(t, testreg.WithHandler(faults.Wrap))
 	pub := publishWithCLI(t, reg)
 	access := []string{"--insecure-registry", reg.Addr}
 	down := downAddr(t)
@@ -102,8 +75,8 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			faults.set(tt.fault)
-			defer faults.set(nil)
+			faults.Set(tt.fault)
+			defer faults.Set(nil)
 			code, got := runHcpmirror(t, append([]string{"verify"}, tt.args...), replace)
 			if code != tt.wantExit {
 				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
@@ -120,8 +93,8 @@ func TestVerifyCommand(t *testing.T) {
 func TestVerifyNeverContactsBlockedSource(t *testing.T) {
 	cliEnv(t)
 	source := testreg.Unreachable(t)
-	var faults faultSwitch
-	reg := testreg.Start(t, testreg.WithHandler(faults.wrap))
+	var faults testreg.Switch
+	reg := testreg.Start(t, testreg.WithHandler(faults.Wrap))
 	pub, err := release.Publish(t.Context(), release.PublishOptions{
 		Destination: reg.Addr,
 		Components:  5,
@@ -136,7 +109,7 @@ func TestVerifyNeverContactsBlockedSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, etcd, _ := strings.Cut(pub.Components["etcd"], "@")
-	faults.set(testreg.When(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/manifests/"+etcd) },
+	faults.Set(testreg.When(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/manifests/"+etcd) },
 		testreg.Respond(-1, http.StatusNotFound, nil)))
 	sets := strings.ReplaceAll(publishedMirrorSets(pub, "NeverContactSource"), "quay.io/", source+"/")
 	setsFile := filepath.Join(t.TempDir(), "sets.yaml")

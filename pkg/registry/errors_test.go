@@ -96,10 +96,10 @@ func TestRedact(t *testing.T) {
 // signature stays out of the error.
 func TestRedactSignedRedirect(t *testing.T) {
 	t.Parallel()
-	mw := &lateMiddleware{}
-	reg := testreg.Start(t, testreg.WithHandler(mw.wrap), testreg.WithBasicAuth("robot", "robot-password-1"))
+	mw := &testreg.Switch{}
+	reg := testreg.Start(t, testreg.WithHandler(mw.Wrap), testreg.WithBasicAuth("robot", "robot-password-1"))
 	_, ref := newFixture(t, reg).image("a/b:1")
-	mw.set(testreg.When(testreg.BlobRequests, func(http.Handler) http.Handler {
+	mw.Set(testreg.When(testreg.BlobRequests, func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/storage/blob?X-Amz-Signature=sig-topsecret&X-Amz-Security-Token=sts-topsecret", http.StatusTemporaryRedirect)
 		})

@@ -210,32 +210,6 @@ func (c *fakeClock) Sleeps() []time.Duration {
 	return append([]time.Duration(nil), c.sleeps...)
 }
 
-// lateMiddleware lets a test install a fault after the registry started,
-// once the digests it targets are known.
-type lateMiddleware struct {
-	mu sync.Mutex
-	mw testreg.Middleware
-}
-
-func (l *lateMiddleware) set(mw testreg.Middleware) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.mw = mw
-}
-
-func (l *lateMiddleware) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.mu.Lock()
-		mw := l.mw
-		l.mu.Unlock()
-		if mw == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		mw(next).ServeHTTP(w, r)
-	})
-}
-
 func readAllClose(rc io.ReadCloser) ([]byte, error) {
 	defer rc.Close()
 	return io.ReadAll(rc)

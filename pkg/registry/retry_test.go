@@ -97,10 +97,10 @@ func TestRetry(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			mw := &lateMiddleware{}
-			reg := testreg.Start(t, testreg.WithHandler(mw.wrap))
+			mw := &testreg.Switch{}
+			reg := testreg.Start(t, testreg.WithHandler(mw.Wrap))
 			_, ref := newFixture(t, reg).image("a/b:1")
-			mw.set(testreg.When(testreg.ManifestRequests, tc.fault))
+			mw.Set(testreg.When(testreg.ManifestRequests, tc.fault))
 			clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 			c := newClient(t, WithInsecureRegistry(reg.Addr), WithRetries(tc.retries, time.Millisecond, time.Minute), withClock(clk))
 			path := "/v2/a/b/manifests/" + ref[strings.Index(ref, "@")+1:]
@@ -177,10 +177,10 @@ func TestCancellation(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	defer close(release)
-	hold := &lateMiddleware{}
-	held := testreg.Start(t, testreg.WithHandler(hold.wrap))
+	hold := &testreg.Switch{}
+	held := testreg.Start(t, testreg.WithHandler(hold.Wrap))
 	_, ref := newFixture(t, held).image("a/b:1")
-	hold.set(testreg.When(testreg.ManifestRequests, testreg.Hold(release)))
+	hold.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(release)))
 	dgst := ref[strings.Index(ref, "@")+1:]
 	next := testreg.Start(t)
 	newFixture(t, next).image("a/b:1")
@@ -222,10 +222,10 @@ func TestCancellation(t *testing.T) {
 		}
 	})
 	t.Run("during backoff", func(t *testing.T) {
-		fault := &lateMiddleware{}
-		reg := testreg.Start(t, testreg.WithHandler(fault.wrap))
+		fault := &testreg.Switch{}
+		reg := testreg.Start(t, testreg.WithHandler(fault.Wrap))
 		_, ref := newFixture(t, reg).image("a/b:1")
-		fault.set(testreg.When(testreg.ManifestRequests,
+		fault.Set(testreg.When(testreg.ManifestRequests,
 			testreg.Respond(-1, http.StatusServiceUnavailable, http.Header{"Retry-After": {"30"}})))
 		slow := newClient(t, WithInsecureRegistry(reg.Addr), WithRetries(5, time.Millisecond, time.Minute))
 		ctx, cancel := context.WithCancel(t.Context())
@@ -246,10 +246,10 @@ func TestTimeout(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
 	defer close(release)
-	hold := &lateMiddleware{}
-	reg := testreg.Start(t, testreg.WithHandler(hold.wrap))
+	hold := &testreg.Switch{}
+	reg := testreg.Start(t, testreg.WithHandler(hold.Wrap))
 	_, ref := newFixture(t, reg).image("a/b:1")
-	hold.set(testreg.When(testreg.ManifestRequests, testreg.Hold(release)))
+	hold.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(release)))
 	c := newClient(t, WithInsecureRegistry(reg.Addr), WithTimeout(50*time.Millisecond), WithRetries(1, time.Millisecond, time.Millisecond))
 	_, err := c.Manifest(t.Context(), ref)
 	if k, ok := kindOf(err); !ok || k != Unreachable {
@@ -302,10 +302,10 @@ func (f *inflight) snapshot() (now, maxSeen, arrived int) {
 func TestConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	f := &inflight{tokens: make(chan struct{})}
-	late := &lateMiddleware{}
-	reg := testreg.Start(t, testreg.WithHandler(late.wrap))
+	late := &testreg.Switch{}
+	reg := testreg.Start(t, testreg.WithHandler(late.Wrap))
 	_, ref := newFixture(t, reg).image("a/b:1")
-	late.set(testreg.When(testreg.ManifestRequests, f.wrap))
+	late.Set(testreg.When(testreg.ManifestRequests, f.wrap))
 	const limit, calls = 2, 6
 	c := newClient(t, WithInsecureRegistry(reg.Addr), WithMaxConcurrentPerRegistry(limit))
 

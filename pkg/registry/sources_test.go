@@ -45,11 +45,11 @@ func TestFromSources(t *testing.T) {
 	newFixture(t, empty).image("unrelated/repo:1")
 
 	// A mirror that answers the digest with other content.
-	liarMW := &lateMiddleware{}
-	liar := testreg.Start(t, testreg.WithHandler(liarMW.wrap))
+	liarMW := &testreg.Switch{}
+	liar := testreg.Start(t, testreg.WithHandler(liarMW.Wrap))
 	_, otherRef := newFixture(t, liar).image(repo + ":other")
 	otherDigest := otherRef[strings.Index(otherRef, "@")+1:]
-	liarMW.set(rewriteManifest("/v2/"+repo+"/manifests/"+dgst, "/v2/"+repo+"/manifests/"+otherDigest))
+	liarMW.Set(rewriteManifest("/v2/"+repo+"/manifests/"+dgst, "/v2/"+repo+"/manifests/"+otherDigest))
 
 	locked := testreg.Start(t, testreg.WithBasicAuth("u", "p4ssw0rd"))
 	newFixture(t, locked).pushImage(repo+":4.18", img)
@@ -209,13 +209,13 @@ func TestSourceIsLastResort(t *testing.T) {
 
 func TestDigestMismatch(t *testing.T) {
 	t.Parallel()
-	mw := &lateMiddleware{}
-	reg := testreg.Start(t, testreg.WithHandler(mw.wrap))
+	mw := &testreg.Switch{}
+	reg := testreg.Start(t, testreg.WithHandler(mw.Wrap))
 	f := newFixture(t, reg)
 	_, ref := f.image("a/b:1")
 	_, other := f.image("a/b:2")
 	d, o := ref[strings.Index(ref, "@")+1:], other[strings.Index(other, "@")+1:]
-	mw.set(rewriteManifest("/v2/a/b/manifests/"+d, "/v2/a/b/manifests/"+o))
+	mw.Set(rewriteManifest("/v2/a/b/manifests/"+d, "/v2/a/b/manifests/"+o))
 	c := newClient(t, WithInsecureRegistry(reg.Addr))
 
 	_, err := c.Manifest(t.Context(), ref)
@@ -233,8 +233,8 @@ func TestDigestMismatch(t *testing.T) {
 
 func TestBlobDigestMismatch(t *testing.T) {
 	t.Parallel()
-	mw := &lateMiddleware{}
-	reg := testreg.Start(t, testreg.WithHandler(mw.wrap))
+	mw := &testreg.Switch{}
+	reg := testreg.Start(t, testreg.WithHandler(mw.Wrap))
 	f := newFixture(t, reg)
 	img, ref := f.image("a/b:1")
 	other, _ := f.image("a/b:2")
@@ -242,7 +242,7 @@ func TestBlobDigestMismatch(t *testing.T) {
 	otherLayers, _ := other.Layers()
 	ld, _ := layers[0].Digest()
 	od, _ := otherLayers[0].Digest()
-	mw.set(rewriteManifest("/v2/a/b/blobs/"+ld.String(), "/v2/a/b/blobs/"+od.String()))
+	mw.Set(rewriteManifest("/v2/a/b/blobs/"+ld.String(), "/v2/a/b/blobs/"+od.String()))
 	c := newClient(t, WithInsecureRegistry(reg.Addr))
 
 	pulled, err := c.Image(t.Context(), ref, v1.Platform{})

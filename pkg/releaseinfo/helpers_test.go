@@ -221,32 +221,6 @@ func closedAddr(t testing.TB) string {
 	return addr
 }
 
-// switchable lets a test install a fault after the registry started, once
-// the digests it targets are known.
-type switchable struct {
-	mu sync.Mutex
-	mw testreg.Middleware
-}
-
-func (s *switchable) set(mw testreg.Middleware) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mw = mw
-}
-
-func (s *switchable) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		mw := s.mw
-		s.mu.Unlock()
-		if mw == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		mw(next).ServeHTTP(w, r)
-	})
-}
-
 // pathHas matches requests whose URL path contains every one of parts.
 func pathHas(parts ...string) func(*http.Request) bool {
 	return func(r *http.Request) bool {

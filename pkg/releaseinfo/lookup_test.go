@@ -138,10 +138,10 @@ func TestLookupFallsThrough(t *testing.T) {
 			source := testreg.Unreachable(t)
 			good := testreg.Start(t)
 			var first string
-			var sw switchable
+			var sw testreg.Switch
 			regs := []*testreg.Registry{good}
 			if tt.fault != nil {
-				reg := testreg.Start(t, testreg.WithHandler(sw.wrap))
+				reg := testreg.Start(t, testreg.WithHandler(sw.Wrap))
 				first = reg.Addr
 				if !tt.empty {
 					regs = append(regs, reg)
@@ -151,7 +151,7 @@ func TestLookupFallsThrough(t *testing.T) {
 			}
 			pub := publish(t, source, publishOpts{}, regs...)
 			if tt.fault != nil {
-				sw.set(tt.fault(pub))
+				sw.Set(tt.fault(pub))
 			}
 			cfg := compile(t, releaseMirrors(pub, mirrorset.AllowContactingSource, first, good.Addr), nil)
 
@@ -486,12 +486,12 @@ func TestLookupCacheBounded(t *testing.T) {
 func TestLookupSingleflight(t *testing.T) {
 	const n = 16
 	source := testreg.Unreachable(t)
-	var sw switchable
-	mirror := testreg.Start(t, testreg.WithHandler(sw.wrap))
+	var sw testreg.Switch
+	mirror := testreg.Start(t, testreg.WithHandler(sw.Wrap))
 	pub := publish(t, source, publishOpts{}, mirror)
 	cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr), nil)
 	hold := make(chan struct{})
-	sw.set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold)))
+	sw.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold)))
 	before := manifestGets(mirror, release.DefaultReleaseRepo)
 
 	p := newProvider(t, trust(mirror))
@@ -529,12 +529,12 @@ func TestLookupSingleflight(t *testing.T) {
 // others sharing its fetch, and a fetch everyone abandoned is cancelled.
 func TestLookupAbandonedCaller(t *testing.T) {
 	source := testreg.Unreachable(t)
-	var sw switchable
-	mirror := testreg.Start(t, testreg.WithHandler(sw.wrap))
+	var sw testreg.Switch
+	mirror := testreg.Start(t, testreg.WithHandler(sw.Wrap))
 	pub := publish(t, source, publishOpts{}, mirror)
 	cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr), nil)
 	hold := make(chan struct{})
-	sw.set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold)))
+	sw.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold)))
 	p := newProvider(t, trust(mirror))
 	pl, _ := p.plan("release", cfg, pub.release, nil)
 
@@ -568,7 +568,7 @@ func TestLookupAbandonedCaller(t *testing.T) {
 	// Everyone leaves: the fetch is cancelled and nothing is cached.
 	p2 := newProvider(t, trust(mirror))
 	hold2 := make(chan struct{})
-	sw.set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold2)))
+	sw.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold2)))
 	defer close(hold2)
 	ctx, cancel2 := context.WithCancel(t.Context())
 	go func() {

@@ -74,12 +74,12 @@ func TestVerifyAllReachable(t *testing.T) {
 // the mirror's failure, and the blocked source is never contacted.
 func TestVerifyMirrorLackingComponent(t *testing.T) {
 	source := testreg.Unreachable(t)
-	var sw switchable
-	partial := testreg.Start(t, testreg.WithHandler(sw.wrap))
+	var sw testreg.Switch
+	partial := testreg.Start(t, testreg.WithHandler(sw.Wrap))
 	full := testreg.Start(t)
 	pub := publish(t, source, publishOpts{}, partial, full)
 	lacking := digestOf(pub.components["etcd"])
-	sw.set(testreg.When(pathHas("/manifests/"+lacking), testreg.Respond(-1, http.StatusNotFound, nil)))
+	sw.Set(testreg.When(pathHas("/manifests/"+lacking), testreg.Respond(-1, http.StatusNotFound, nil)))
 
 	t.Run("second mirror has it", func(t *testing.T) {
 		cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, partial.Addr, full.Addr), nil)

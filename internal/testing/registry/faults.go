@@ -174,3 +174,32 @@ func writeOCIError(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// Switch is a fault installed after the registry started: tests push images
+// first (a fault on manifests would hit the pushes too), learn their digests,
+// then Set the fault that targets them. Pass Switch.Wrap to WithHandler.
+type Switch struct {
+	mu sync.Mutex
+	mw Middleware
+}
+
+// Set replaces the active fault; nil removes it.
+func (s *Switch) Set(mw Middleware) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mw = mw
+}
+
+// Wrap is the Middleware to give WithHandler.
+func (s *Switch) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		mw := s.mw
+		s.mu.Unlock()
+		if mw == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		mw(next).ServeHTTP(w, r)
+	})
+}
