@@ -32,7 +32,7 @@ func TestConvertCommand(t *testing.T) {
 					t.Errorf("convert failed but wrote %d files", len(files))
 				}
 			}
-			cliGolden(t, filepath.Join(convertData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
+			checkGoldenFile(t, filepath.Join(convertData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
 		})
 	}
 }

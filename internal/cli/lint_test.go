@@ -1,22 +1,6 @@
 package cli
 
-import (
-	"bytes"
-	"context"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
-
-// updateGolden is the -update flag of this package's tests: it rewrites
-// golden files instead of comparing against them. Other test files in the
-// package should read it rather than define the flag again.
-var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata")
+import "testing"
 
 const lintData = "testdata/lint"
 
@@ -40,27 +24,12 @@ func TestLintCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
 			args := append([]string{"lint"}, tt.args...)
-			code := Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+			code, got := runHcpmirror(t, args, nil)
 			if code != tt.wantExit {
-				t.Errorf("exit status = %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantExit, stdout.String(), stderr.String())
+				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
 			}
-			got := fmt.Sprintf("$ hcpmirror %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
-			golden := filepath.Join(lintData, "golden", tt.name+".txt")
-			if *updateGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("reading golden file (run with -update to create it): %v", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("output differs from %s (-want +got; run with -update to accept):\n%s", golden, diff)
-			}
+			checkGolden(t, "lint", tt.name, got)
 		})
 	}
 }

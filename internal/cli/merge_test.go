@@ -81,27 +81,6 @@ func appendFiles(t *testing.T, transcript, label, dir string) string {
 	return b.String()
 }
 
-// cliGolden compares a transcript with a golden file, or rewrites it with -update.
-func cliGolden(t *testing.T, golden, got string) {
-	t.Helper()
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("output differs from %s (-want +got; run with -update to accept):\n%s", golden, diff)
-	}
-}
-
 func TestMergeCommand(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -129,7 +108,7 @@ func TestMergeCommand(t *testing.T) {
 					t.Errorf("merge failed but wrote %d files", len(files))
 				}
 			}
-			cliGolden(t, filepath.Join(mergeData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
+			checkGoldenFile(t, filepath.Join(mergeData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
 		})
 	}
 }
@@ -166,7 +145,7 @@ func TestMergeCommandRerun(t *testing.T) {
 	if diff := cmp.Diff(after, dirFiles(t, out)); diff != "" {
 		t.Errorf("merging the output again changed it (-before +after):\n%s", diff)
 	}
-	cliGolden(t, filepath.Join(mergeData, "golden", "rerun.txt"), appendFiles(t, first+second+third, "$OUT", out))
+	checkGoldenFile(t, filepath.Join(mergeData, "golden", "rerun.txt"), appendFiles(t, first+second+third, "$OUT", out))
 }
 
 // TestMergeCommandKeepsOutputOnError checks that a failing merge leaves an

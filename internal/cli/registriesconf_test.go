@@ -25,7 +25,7 @@ func TestRegistriesConfCommand(t *testing.T) {
 			if code != tt.wantExit {
 				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
 			}
-			cliGolden(t, filepath.Join(registriesConfData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
+			checkGoldenFile(t, filepath.Join(registriesConfData, "golden", tt.name+".txt"), appendFiles(t, got, "$OUT", out))
 		})
 	}
 }

@@ -13,10 +13,12 @@ import (
 // resolveResult is one element of `resolve -o json`; its field names are a
 // documented, stable interface for scripts.
 type resolveResult struct {
-	Reference     string   `json:"reference"`
-	PullSources   []string `json:"pullSources,omitempty"`
-	SourceBlocked *bool    `json:"sourceBlocked,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	Reference string `json:"reference"`
+	// PullSources is a pointer so that an unpullable image prints
+	// "pullSources": [] while an error entry has no such field.
+	PullSources   *[]string `json:"pullSources,omitempty"`
+	SourceBlocked *bool     `json:"sourceBlocked,omitempty"`
+	Error         string    `json:"error,omitempty"`
 
 	pulls []mirrorset.PullSource // for the text form's "(source)" marks
 }
@@ -78,11 +80,11 @@ func resolveAll(cfg *mirrorset.Config, refs []string) ([]resolveResult, bool) {
 			continue
 		}
 		blocked := res.SourceBlocked
-		sources := res.References()
+		sources := nonNil(res.References())
 		if len(sources) == 0 {
 			failed = true
 		}
-		results = append(results, resolveResult{Reference: ref, PullSources: nonNil(sources), SourceBlocked: &blocked, pulls: res.PullSources})
+		results = append(results, resolveResult{Reference: ref, PullSources: &sources, SourceBlocked: &blocked, pulls: res.PullSources})
 	}
 	return results, failed
 }
@@ -106,7 +108,7 @@ func printResolveText(w io.Writer, results []resolveResult) {
 			fmt.Fprintf(w, "  error: %s\n", r.Error)
 			continue
 		}
-		if len(r.PullSources) == 0 {
+		if len(r.pulls) == 0 {
 			fmt.Fprintln(w, "  pullSources: []  (cannot be pulled: the source is blocked and no mirror serves this pull)")
 		}
 		for n, p := range r.pulls {

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	resolveSets = "testdata/resolve/sets.yaml"
+	digest      = "sha256:922dd705c2e05c88dc328b7ad4651d5af053851ea6a47dc52840d1abdde3926e"
+)
+
+// TestMirrorSetCommands runs the commands that only read mirror sets, as a
+// user would, against golden transcripts.
+func TestMirrorSetCommands(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+	}{
+		{"resolve-text", []string{"resolve", "-f", resolveSets,
+			"quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64",
+			"quay.io/openshift-release-dev/ocp-release@" + digest,
+			"quay.io/openshift-release-dev/ocp-v4.0-art-dev@" + digest,
+			"busybox"}, 0},
+		{"resolve-json", []string{"resolve", "-f", resolveSets, "-o", "json",
+			"quay.io/openshift-release-dev/ocp-v4.0-art-dev@" + digest, "busybox"}, 0},
+		// Unpullable (blocked source, tag pull, digest-only mirrors), a rewrite
+		// the runtime refuses, and a reference that does not parse: exit 1,
+		// each reported in its place.
+		{"resolve-failures", []string{"resolve", "-f", resolveSets, "-o", "json",
+			"quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest", "quay.io/a/b@" + digest, "quay.io/NS/x", "quay.io/a/b/c@" + digest}, 1},
+		{"resolve-failures-text", []string{"resolve", "-f", resolveSets,
+			"quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest", "quay.io/a/b@" + digest}, 1},
+		{"resolve-invalid-sets", []string{"resolve", "-f", "testdata/resolve/bad.yaml", "quay.io/a/b"}, 1},
+		{"resolve-no-file", []string{"resolve", "-f", "testdata/resolve/missing.yaml", "quay.io/a/b"}, 1},
+		{"resolve-bad-output", []string{"resolve", "-f", resolveSets, "-o", "yaml", "quay.io/a/b"}, 1},
+		{"overrides-flag", []string{"overrides", "-f", resolveSets}, 0},
+		{"overrides-env", []string{"overrides", "-f", resolveSets, "--format", "env"}, 0},
+		{"overrides-bad-format", []string{"overrides", "-f", resolveSets, "--format", "yaml"}, 1},
+		{"sync-ics", []string{"sync-ics", "-f", resolveSets}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got := runHcpmirror(t, tt.args, nil)
+			if code != tt.wantExit {
+				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
+			}
+			checkGolden(t, "resolve", tt.name, got)
+		})
+	}
+}
+
+// TestRender checks that `render` is one YAML stream holding the CRDs and a
+// complete, least-privilege installation.
+func TestRender(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Execute(context.Background(), []string{"render", "-n", "mirrors", "--image", "registry.sample.lab:5000/hcpmirror:v1"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("render exit %d: %s", code, errOut.String())
+	}
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(out.String(), "\n---\n") {
+		var obj struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatalf("document does not parse: %v\n%s", err, doc)
+		}
+		if obj.Kind == "" {
+			continue
+		}
+		kinds[obj.Kind]++
+	}
+	want := map[string]int{"CustomResourceDefinition": 5, "Namespace": 1, "ServiceAccount": 1, "ClusterRole": 1,
+		"ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1}
+	for k, n := range want {
+		if kinds[k] != n {
+			t.Errorf("render has %d %s, want %d (all: %v)", kinds[k], k, n, kinds)
+		}
+	}
+	for _, w := range []string{"image: registry.sample.lab:5000/hcpmirror:v1", "--leader-elect", "namespace: mirrors", "path: /healthz", "path: /readyz"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("render output lacks %q", w)
+		}
+	}
+	if strings.Contains(out.String(), "- '*'") || strings.Contains(out.String(), `- "*"`) {
+		t.Errorf("render grants a wildcard: least privilege means naming every resource and verb")
+	}
+}
