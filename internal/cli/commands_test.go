@@ -59,7 +59,7 @@ func TestMirrorSetCommands(t *testing.T) {
 // complete, least-privilege installation.
 func TestRender(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := Execute(context.Background(), []string{"render", "-n", "mirrors", "--image", "registry.sample.lab:5000/hcpmirror:v1"}, nil, &out, &errOut); code != 0 {
+	if code := Execute(context.Background(), []string{"render", "--crds", "-n", "mirrors", "--image", "registry.sample.lab:5000/hcpmirror:v1"}, nil, &out, &errOut); code != 0 {
 		t.Fatalf("render exit %d: %s", code, errOut.String())
 	}
 	kinds := map[string]int{}
@@ -92,5 +92,12 @@ func TestRender(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "- '*'") || strings.Contains(out.String(), `- "*"`) {
 		t.Errorf("render grants a wildcard: least privilege means naming every resource and verb")
+	}
+	out.Reset()
+	if code := Execute(context.Background(), []string{"render"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("render exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "CustomResourceDefinition") {
+		t.Errorf("render without --crds must not print CRDs: applied over HyperShift's they would prune its fields")
 	}
 }

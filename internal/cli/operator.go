@@ -29,8 +29,9 @@ For each HostedCluster it keeps the hosted control plane namespace
 HostedControlPlane, the registries ConfigMap, the control-plane-operator and
 ignition-server deployments, and the --registry-overrides argument and
 OPENSHIFT_IMG_OVERRIDES variable of every other deployment that carries them.
-A mirror-set change reaches every hosted control plane within seconds, with no
-restart. Status conditions on each HostedCluster report it:
+A mirror-set change reaches every hosted control plane within seconds without
+restarting the operator (deployments whose carriers change roll out, as any
+pod-template change does). Status conditions on each HostedCluster report it:
 ValidMirrorSets, ReleaseImageResolved, RegistryOverridesPropagated.
 
 Install it with 'hcpmirror render | kubectl apply -f -'.`,
@@ -40,6 +41,11 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
 				if err != nil {
+					return fmt.Errorf("--registry-overrides: %w", err)
+				}
+				// They are re-encoded into every hosted control plane: a map
+				// that cannot be must fail here, not on every reconcile.
+				if _, err := overrides.EncodeFlag(m); err != nil {
 					return fmt.Errorf("--registry-overrides: %w", err)
 				}
 				opts.StaticOverrides = m

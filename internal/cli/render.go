@@ -11,13 +11,17 @@ func newRenderCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render [--namespace NS] [--image IMAGE]",
 		Short: "Print the manifests that install the operator",
-		Long: `Render prints the CRDs hcpmirror reads and writes (only needed where
-OpenShift and HyperShift do not already serve them), the operator's namespace,
-service account, least-privilege RBAC and Deployment, as one YAML stream:
+		Long: `Render prints the operator's namespace, service account, least-privilege
+RBAC and Deployment as one YAML stream:
 
   hcpmirror render --image registry.sample.lab:5000/hcpmirror/hcpmirror:v0.1 | kubectl apply -f -
 
-In a disconnected data center the image must itself come from the mirror.`,
+In a disconnected data center the image must itself come from the mirror.
+
+--crds adds hcpmirror's own CRDs for the mirror sets, HostedCluster and
+HostedControlPlane, for plain Kubernetes test clusters only: they declare only
+the fields hcpmirror uses, and applied over OpenShift's or HyperShift's full
+CRDs they would make the API server drop every other field.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, err := operator.Render(o)
@@ -30,6 +34,7 @@ In a disconnected data center the image must itself come from the mirror.`,
 	}
 	cmd.Flags().StringVarP(&o.Namespace, "namespace", "n", "hcpmirror", "namespace of the operator")
 	cmd.Flags().StringVar(&o.Image, "image", "quay.io/hcpmirror/hcpmirror:latest", "operator image")
+	cmd.Flags().BoolVar(&o.CRDs, "crds", false, "also print hcpmirror's reduced CRDs (test clusters only, never over OpenShift/HyperShift)")
 	cmd.Flags().StringArrayVar(&o.Args, "arg", nil, "extra operator argument, e.g. --arg=--registry-overrides=src=mirror; repeatable")
 	return cmd
 }

@@ -25,6 +25,7 @@ func (f *setFlags) register(cmd *cobra.Command) {
 // load reads the sets, printing a note on stderr for every object that is not
 // a mirror set, so a directory of mixed manifests can be pointed at as is.
 func (f *setFlags) load(stderr io.Writer) ([]mirrorset.Set, error) {
+	f.noteNone(stderr)
 	sets, skipped, err := mirrorset.Load(f.paths...)
 	noteSkipped(stderr, skipped)
 	return sets, err
@@ -52,6 +53,14 @@ func (f *setFlags) loadWithHostedClusters(stderr io.Writer) ([]mirrorset.Set, []
 	}
 	noteSkipped(stderr, others)
 	return sets, hcs, errors.Join(append([]error{err}, errs...)...)
+}
+
+// noteNone says so when no -f was given: answering as a node without any
+// mirror sets is legitimate, but far more often a forgotten flag.
+func (f *setFlags) noteNone(stderr io.Writer) {
+	if len(f.paths) == 0 {
+		fmt.Fprintln(stderr, "note: no mirror sets given (-f): answering as a node without any")
+	}
 }
 
 func noteSkipped(stderr io.Writer, skipped []manifest.Object) {

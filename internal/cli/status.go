@@ -33,6 +33,9 @@ the release image was read from.
 Exit status 1 on any drift, or when the mirror sets are invalid.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
 			var staticMap map[string]string
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)

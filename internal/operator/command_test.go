@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -77,19 +80,43 @@ func TestOperatorCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), idms) })
+	// No pull secret: the release cannot be read, so the owned deployments
+	// are not created, but a HyperShift-built deployment already in the
+	// namespace gets its overrides all the same.
 	hc := &hypershiftv1beta1.HostedCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cmd"},
-		Spec: hypershiftv1beta1.HostedClusterSpec{Release: hypershiftv1beta1.Release{Image: "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"}}}
+		Spec: hypershiftv1beta1.HostedClusterSpec{Release: hypershiftv1beta1.Release{Image: "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"},
+			PullSecret: corev1.LocalObjectReference{Name: "not-created"}}}
 	if err := env.Client.Create(ctx, hc); err != nil {
 		t.Fatal(err)
 	}
+	cpns := ns + "-cmd"
+	envtest.Eventually(t, 20*time.Second, func() error {
+		return env.Client.Get(ctx, types.NamespacedName{Name: cpns}, &corev1.Namespace{})
+	})
+	foreign := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: cpns, Name: "hosted-cluster-config-operator"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "hcco"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "hcco"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "hcco", Image: "x", Args: []string{"--registry-overrides", "old=x"}}}}}}}
+	if err := env.Client.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
 	kubeconfig := env.Kubeconfig(t)
+	var statusOut string
 	envtest.Eventually(t, 20*time.Second, func() error {
 		var o, e bytes.Buffer
-		if code := cli.Execute(ctx, []string{"status", "--kubeconfig", kubeconfig, "--registry-overrides", "registry.static.example.com=static.sample.lab", ns + "/cmd"}, nil, &o, &e); code != 0 {
-			return fmt.Errorf("status exit %d:\n%s%s", code, o.String(), e.String())
+		code := cli.Execute(ctx, []string{"status", "--kubeconfig", kubeconfig, "--registry-overrides", "registry.static.example.com=static.sample.lab", ns + "/cmd"}, nil, &o, &e)
+		statusOut = o.String() + e.String()
+		for _, want := range []string{"hosted-cluster-config-operator  hcco", "in sync", "deployment missing: the operator creates it once the release is resolved", `pull secret`} {
+			if !strings.Contains(statusOut, want) {
+				return fmt.Errorf("status (exit %d) lacks %q:\n%s", code, want, statusOut)
+			}
+		}
+		if code != 1 {
+			return fmt.Errorf("status exit %d, want 1 (owned deployments missing)", code)
 		}
 		return nil
 	})
+	t.Logf("status:\n%s", statusOut)
 	// The metrics endpoint serves controller-runtime's reconcile metrics.
 	code, body, err := get("http://" + metrics + "/metrics")
 	if err != nil || code != http.StatusOK || !strings.Contains(body, `controller_runtime_reconcile_total{controller="hostedcluster"`) {

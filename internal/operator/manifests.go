@@ -23,6 +23,11 @@ type InstallOptions struct {
 	Image     string
 	// Args are extra operator arguments (e.g. --registry-overrides=...).
 	Args []string
+	// CRDs adds hcpmirror's CRDs. Never on a real management cluster:
+	// OpenShift and HyperShift serve the full schemas there, and applying
+	// our reduced ones would make the API server prune every field we do
+	// not declare. For plain Kubernetes test clusters only.
+	CRDs bool
 }
 
 // ServiceAccountName is the operator's identity; tests impersonate it to
@@ -42,6 +47,10 @@ func ClusterRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: read},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters/status"}, Verbs: []string{"get", "patch", "update"}},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: write},
+		// Objects we create are owned by the HostedControlPlane with
+		// blockOwnerDeletion; OpenShift's OwnerReferencesPermissionEnforcement
+		// admission requires update on the owner's finalizers for that.
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: write},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
 		// delete: the nodes' mirror ConfigMap goes when imageContentSources empties.
@@ -110,12 +119,15 @@ func Objects(o InstallOptions) []client.Object {
 	return []client.Object{ns, sa, cr, crb, role, rb, dep}
 }
 
-// Render writes the CRDs and Objects as one multi-document YAML stream.
+// Render writes Objects (and, when asked, the CRDs) as one multi-document
+// YAML stream.
 func Render(o InstallOptions) ([]byte, error) {
 	var b bytes.Buffer
-	for _, c := range crd.CRDs() {
-		b.WriteString("---\n")
-		b.Write(bytes.TrimPrefix(c, []byte("---\n")))
+	if o.CRDs {
+		for _, c := range crd.CRDs() {
+			b.WriteString("---\n")
+			b.Write(bytes.TrimPrefix(c, []byte("---\n")))
+		}
 	}
 	for _, obj := range Objects(o) {
 		y, err := yaml.Marshal(obj)

@@ -6,6 +6,7 @@
 package operator
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,6 +75,13 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		if kinds, err = mirrorsets.Discover(dc); err != nil {
 			return nil, err
 		}
+		// No kind served would read as "no mirror sets" and wipe every
+		// override in every hosted control plane: refuse to start instead
+		// (a pod restarts until the CRDs are established).
+		if !kinds.ICSP && !kinds.IDMS && !kinds.ITMS {
+			return nil, errors.New("the API server serves none of ImageContentSourcePolicy (operator.openshift.io/v1alpha1), ImageDigestMirrorSet or ImageTagMirrorSet (config.openshift.io/v1): not starting, as that would remove every override")
+		}
+		ctrl.Log.WithName("operator").Info("mirror-set kinds served", "ImageContentSourcePolicy", kinds.ICSP, "ImageDigestMirrorSet", kinds.IDMS, "ImageTagMirrorSet", kinds.ITMS)
 	}
 	renew := 10 * time.Second
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{

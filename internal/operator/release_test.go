@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
@@ -92,6 +93,36 @@ func TestReleaseResolvedThroughMirrors(t *testing.T) {
 		}
 		return fmt.Errorf("RELEASE_IMAGE is not the canonical repository by digest: %v", ct.Env)
 	})
+
+	// The lookup now fails (the secret lost its credentials): the condition
+	// says so, and the owned deployments do not roll to another image.
+	var before appsv1.Deployment
+	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: cpns, Name: hostedcluster.ControlPlaneOperatorName}, &before); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{}}`)
+	if err := env.Client.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, key, &cur); err != nil {
+			return err
+		}
+		cur.Annotations = map[string]string{"test/nudge": "1"} // any change reconciles
+		return env.Client.Update(ctx, &cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, propagationTimeout, wantCondition(key, hypershiftv1beta1.ReleaseImageResolved, metav1.ConditionFalse, "unauthorized"))
+	var after appsv1.Deployment
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(&before), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Generation != before.Generation || after.Spec.Template.Spec.Containers[0].Image != before.Spec.Template.Spec.Containers[0].Image {
+		t.Errorf("a failed lookup rolled the deployment: generation %d -> %d, image %s -> %s",
+			before.Generation, after.Generation, before.Spec.Template.Spec.Containers[0].Image, after.Spec.Template.Spec.Containers[0].Image)
+	}
 
 	// A cluster whose pull secret lacks the mirror's credentials gets a
 	// condition that says so, naming the mirror.

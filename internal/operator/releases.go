@@ -10,7 +10,7 @@ import (
 
 // Releases adapts a releaseinfo.Provider to the controller: lookups go
 // through the current mirror sets with each HostedCluster's pull secret,
-// cached per (image, pull secret).
+// cached per (image, pull secret, resolved pull sources, platform).
 func Releases(p *releaseinfo.Provider) hostedcluster.ReleaseProvider { return releases{p} }
 
 type releases struct{ p *releaseinfo.Provider }

@@ -122,7 +122,9 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		cs.RegistriesConf, cs.Drift = "missing", true
 	case err != nil:
 		return cs, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, hostedcluster.RegistriesConfigMap, err)
-	case want != nil && cm.Data[hostedcluster.RegistriesConfKey] != want.RegistriesConf:
+	case want == nil:
+		cs.RegistriesConf = "not compared (mirror sets invalid)"
+	case cm.Data[hostedcluster.RegistriesConfKey] != want.RegistriesConf:
 		cs.RegistriesConf, cs.Drift = "drift", true
 	default:
 		cs.RegistriesConf = "in sync"
@@ -140,13 +142,21 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		if !present[owned] {
 			cs.Drift = true
 			cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: owned, Container: "-", Carrier: "-",
-				Detail: "deployment missing: the operator has not created it (is it running?)"})
+				Detail: "deployment missing: the operator creates it once the release is resolved (see ReleaseImageResolved) and while it runs"})
 		}
 	}
 	for i := range list.Items {
 		if want == nil {
 			for _, cc := range hostedcluster.FindCarriers(&list.Items[i]) {
-				cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: list.Items[i].Name, Container: cc.Container, Init: cc.Init, Detail: "mirror sets are invalid: nothing to compare with"})
+				for _, kind := range []struct {
+					name string
+					v    *string
+				}{{"flag", cc.Flag}, {"env", cc.Env}} {
+					if kind.v != nil {
+						cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: list.Items[i].Name, Container: cc.Container, Init: cc.Init,
+							Carrier: kind.name, Value: *kind.v, Detail: "not compared: the mirror sets are invalid"})
+					}
+				}
 			}
 			continue
 		}
@@ -176,19 +186,28 @@ func (rep *StatusReport) WriteText(w io.Writer) {
 	}
 	for _, c := range rep.Clusters {
 		state := "in sync"
-		if c.Drift {
+		switch {
+		case rep.MirrorSets.Invalid != "":
+			state = "NOT COMPARED (mirror sets invalid)"
+		case c.Drift:
 			state = "DRIFT"
 		}
 		fmt.Fprintf(w, "\nHostedCluster %s/%s (control plane namespace %s): %s\n", c.Namespace, c.Name, c.ControlPlaneNamespace, state)
-		if c.Release != "" {
+		switch {
+		case c.Release != "" && c.ReleaseResolved:
 			fmt.Fprintf(w, "  release: %s\n", c.Release)
+		case c.Release != "":
+			fmt.Fprintf(w, "  release: NOT RESOLVED: %s\n", c.Release)
 		}
 		fmt.Fprintf(w, "  registries.conf ConfigMap: %s\n", c.RegistriesConf)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  DEPLOYMENT\tCONTAINER\tCARRIER\tSOURCES\tSTATE")
 		for _, s := range c.Carriers {
 			st := "in sync"
-			if !s.InSync {
+			switch {
+			case rep.MirrorSets.Invalid != "":
+				st = s.Detail
+			case !s.InSync:
 				st = "DRIFT " + s.Detail
 			}
 			ct := s.Container

@@ -27,7 +27,7 @@ func (c *Config) ImageContentSources() ImageContentSourcesResult {
 			res.Lost = append(res.Lost, fmt.Sprintf("%s: NeverContactSource cannot be expressed: guest nodes fall back to the source when the mirrors fail", r.Prefix))
 		}
 		if len(r.TagMirrors) > 0 {
-			res.Lost = append(res.Lost, fmt.Sprintf("%s: tag mirrors %v cannot be expressed: guest nodes pull tags from the source (annotate the HostedCluster hcpmirror.io/mirror-tags: \"true\" to mirror tags)", r.Prefix, r.TagMirrors))
+			res.Lost = append(res.Lost, fmt.Sprintf("%s: tag mirrors %v cannot be expressed: guest nodes pull tags from the source (the HostedCluster annotation hcpmirror.io/mirror-tags: \"true\" makes nodes use the listed mirrors for tag pulls too; tag-only mirrors must be added to the entry by hand)", r.Prefix, r.TagMirrors))
 		}
 	}
 	return res

@@ -69,6 +69,12 @@ func UpdateForeign(d *appsv1.Deployment, c Carriers) bool {
 			if setFlag(ct.Command, c.Flag) {
 				changed = true
 			}
+			// The kubelet runs command ++ args: the flag may end command
+			// with its value first in args.
+			if n := len(ct.Command); n > 0 && ct.Command[n-1] == FlagName && len(ct.Args) > 0 && ct.Args[0] != c.Flag {
+				ct.Args[0] = c.Flag
+				changed = true
+			}
 			for j := range ct.Env {
 				if ct.Env[j].Name == EnvName && ct.Env[j].ValueFrom == nil && ct.Env[j].Value != c.Env {
 					ct.Env[j].Value = c.Env
@@ -120,9 +126,7 @@ func FindCarriers(d *appsv1.Deployment) []ContainerCarriers {
 	}{{spec.InitContainers, true}, {spec.Containers, false}} {
 		for _, ct := range group.list {
 			cc := ContainerCarriers{Container: ct.Name, Init: group.init}
-			if v, ok := flagValue(ct.Args); ok {
-				cc.Flag = &v
-			} else if v, ok := flagValue(ct.Command); ok {
+			if v, ok := flagValue(append(append([]string(nil), ct.Command...), ct.Args...)); ok {
 				cc.Flag = &v
 			}
 			for _, e := range ct.Env {

@@ -53,6 +53,12 @@ func TestUpdateForeign(t *testing.T) {
 			want: deployment(nil, []corev1.Container{{Name: "a", Args: []string{"--registry-overrides=" + c.Flag}, Env: []corev1.EnvVar{{Name: EnvName, Value: c.Env}}}}),
 		},
 		{
+			name:        "flag ending command, value first in args",
+			in:          deployment(nil, []corev1.Container{{Name: "a", Command: []string{"/bin/x", "--registry-overrides"}, Args: []string{"old=x", "-v"}}}),
+			want:        deployment(nil, []corev1.Container{{Name: "a", Command: []string{"/bin/x", "--registry-overrides"}, Args: []string{"quay.io/a=m.example.com", "-v"}}}),
+			wantChanged: true,
+		},
+		{
 			name: "dangling two-argument flag is left alone",
 			in:   deployment(nil, []corev1.Container{{Name: "a", Args: []string{"--registry-overrides"}}}),
 			want: deployment(nil, []corev1.Container{{Name: "a", Args: []string{"--registry-overrides"}}}),

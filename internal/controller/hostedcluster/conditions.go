@@ -1,11 +1,15 @@
 package hostedcluster
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 )
@@ -31,8 +35,9 @@ type outcome struct {
 	icsCount   int
 
 	propagateErr error
-	deployments  int // deployments carrying overrides
-	changed      int // deployments written this time
+	conflict     bool // a write lost a race: propagation state unknown until the retry
+	deployments  int  // deployments carrying overrides
+	changed      int  // deployments written this time
 }
 
 // conditions returns the conditions for an outcome.
@@ -80,9 +85,14 @@ func (o outcome) conditions(generation int64) []metav1.Condition {
 			fmt.Sprintf("%d imageContentSources entries are rendered for the nodes.", o.icsCount)))
 	}
 	switch {
-	case o.setsReadErr != nil || o.setsInvalid != nil:
+	case o.setsReadErr != nil:
+		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, false, hypershiftv1beta1.ReasonKeptLastGood,
+			"The mirror sets could not be read, so deployments keep the overrides they have."))
+	case o.setsInvalid != nil:
 		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, false, hypershiftv1beta1.ReasonKeptLastGood,
 			"The mirror sets are not valid, so deployments keep the last good overrides."))
+	case o.conflict:
+		// Leave the condition as it is; the requeued reconcile decides.
 	case o.propagateErr != nil:
 		out = append(out, cond(hypershiftv1beta1.RegistryOverridesPropagated, false, hypershiftv1beta1.ReasonPropagationFailed,
 			o.propagateErr.Error()))
@@ -99,4 +109,42 @@ func setConditions(existing *[]metav1.Condition, conds []metav1.Condition) {
 	for _, c := range conds {
 		meta.SetStatusCondition(existing, c)
 	}
+}
+
+// fieldOwner is hcpmirror's server-side apply identity.
+const fieldOwner = "hcpmirror"
+
+// applyConditions writes only hcpmirror's condition types, by server-side
+// apply: status.conditions is a map-list keyed by type, so conditions other
+// controllers (HyperShift) own are neither read-modify-written nor reverted.
+// Nothing is sent when nothing changed.
+func (r *Reconciler) applyConditions(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, conds []metav1.Condition) error {
+	merged := append([]metav1.Condition(nil), hc.Status.Conditions...)
+	setConditions(&merged, conds)
+	changed := false
+	list := make([]any, 0, len(conds))
+	for _, c := range conds {
+		cur := meta.FindStatusCondition(merged, c.Type)
+		old := meta.FindStatusCondition(hc.Status.Conditions, c.Type)
+		if old == nil || old.Status != cur.Status || old.Reason != cur.Reason || old.Message != cur.Message || old.ObservedGeneration != cur.ObservedGeneration {
+			changed = true
+		}
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cur)
+		if err != nil {
+			return err
+		}
+		list = append(list, m)
+	}
+	if !changed {
+		return nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(hypershiftv1beta1.GroupVersion.String())
+	u.SetKind("HostedCluster")
+	u.SetNamespace(hc.Namespace)
+	u.SetName(hc.Name)
+	if err := unstructured.SetNestedSlice(u.Object, list, "status", "conditions"); err != nil {
+		return err
+	}
+	return r.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldOwner), client.ForceOwnership)
 }

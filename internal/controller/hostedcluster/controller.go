@@ -113,7 +113,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, 
 	if kinds.ITMS {
 		b = b.Watches(&configv1.ImageTagMirrorSet{}, all)
 	}
-	b = b.Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.deploymentOwner))
+	// Only spec changes (generation) of Deployments matter: status churn of
+	// every rollout in the cluster must not trigger reconciles.
+	b = b.Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
+		builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	// A deleted or edited ConfigMap of ours is put back at once.
+	b = b.Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
+		builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetName() == RegistriesConfigMap || o.GetName() == DataPlaneConfigMap
+		})))
 	return b.Complete(r)
 }
 
@@ -130,8 +138,9 @@ func (r *Reconciler) allHostedClusters(ctx context.Context, _ client.Object) []r
 	return reqs
 }
 
-// deploymentOwner maps a Deployment to the HostedCluster of its namespace.
-func (r *Reconciler) deploymentOwner(ctx context.Context, obj client.Object) []reconcile.Request {
+// namespaceOwner maps an object in a hosted control plane namespace to its
+// HostedCluster.
+func (r *Reconciler) namespaceOwner(ctx context.Context, obj client.Object) []reconcile.Request {
 	var hcps hypershiftv1beta1.HostedControlPlaneList
 	if err := r.Client.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
 		return nil
@@ -166,11 +175,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		return reconcile.Result{}, nil
 	}
 	var out outcome
-	before := hc.DeepCopy()
 	defer func() {
-		setConditions(&hc.Status.Conditions, out.conditions(hc.Generation))
-		if err := r.Client.Status().Patch(ctx, hc, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, fmt.Errorf("patching HostedCluster status: %w", err))
+		if err := r.applyConditions(ctx, hc, out.conditions(hc.Generation)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
 		}
 	}()
 
@@ -186,7 +193,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		out.sourcesCount = snap.Config.Len()
 		c, err := NewCarriers(snap.Config, r.StaticOverrides)
 		if err != nil {
-			out.setsInvalid = err
+			// The sets compiled: what cannot be encoded is a value only
+			// unvalidated input (ICSP, static overrides) can hold.
+			out.propagateErr = fmt.Errorf("encoding the override strings: %w", err)
 		} else {
 			carriers = &c
 		}
@@ -222,13 +231,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 
 	n, changed, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
-	out.deployments, out.changed, out.propagateErr = n, changed, err
-	if err != nil {
-		return reconcile.Result{}, err
-	}
+	out.deployments, out.changed = n, changed
 	if changed > 0 && r.Recorder != nil {
 		r.Recorder.Eventf(hc, nil, corev1.EventTypeNormal, "RegistryOverridesChanged", "Propagate",
-			"Registry overrides updated in %d deployments of namespace %s", changed, ns)
+			"Registry overrides written to %d objects of namespace %s", changed, ns)
+	}
+	if err != nil {
+		if apierrors.IsConflict(err) {
+			// A stale cache lost a race with another writer: not a failure
+			// worth flapping the condition for; the next round settles it.
+			out.conflict = true
+			return reconcile.Result{Requeue: true}, nil
+		}
+		out.propagateErr = err
+		return reconcile.Result{}, err
 	}
 	if out.releaseErr != nil {
 		// The registry may come back or the secret may be created: retry
@@ -287,7 +303,11 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	var secret corev1.Secret
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
 	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
-		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s: %w", key, err)
+		reason := hypershiftv1beta1.ReasonReleaseLookupFailed
+		if apierrors.IsNotFound(err) {
+			reason = hypershiftv1beta1.ReasonPullSecretMissing
+		}
+		return nil, reason, fmt.Errorf("reading pull secret %s: %w", key, err)
 	}
 	data, ok := secret.Data[corev1.DockerConfigJsonKey]
 	if !ok {
@@ -304,16 +324,21 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 // updates the carriers of every other deployment in the namespace. It
 // returns how many deployments carry overrides and how many were written.
 func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
+	changed := 0
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
-	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+	op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
 		if cm.Labels == nil {
 			cm.Labels = map[string]string{}
 		}
 		cm.Labels[ManagedByLabel] = ManagedByValue
 		cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
 		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
-	}); err != nil {
+	})
+	if err != nil {
 		return 0, 0, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
+	}
+	if op != controllerutil.OperationResultNone {
+		changed++
 	}
 
 	image := r.DefaultImage
@@ -322,11 +347,28 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	}
 	image = overrides.RewriteImage(r.StaticOverrides, image)
 
-	changed := 0
 	owned := map[string]bool{}
 	for _, o := range desiredOwned(image, releaseImage, c) {
-		owned[o.name] = true
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}}
+		err := r.Client.Get(ctx, client.ObjectKeyFromObject(d), d)
+		exists := err == nil
+		switch {
+		case err != nil && !apierrors.IsNotFound(err):
+			return 0, changed, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
+		case exists && d.Labels[ManagedByLabel] != ManagedByValue:
+			// Built by someone else (HyperShift itself): only its carriers
+			// are ours to update, like any foreign deployment.
+			continue
+		case !exists && rel == nil && r.Releases != nil:
+			// Without the release there is no image to run that a
+			// disconnected cluster could pull; ReleaseImageResolved says why.
+			continue
+		case exists && rel == nil:
+			// A lookup that failed now must not roll the pods to another
+			// image: keep what the last good lookup wrote.
+			o = keepReleaseFields(o, d)
+		}
+		owned[o.name] = true
 		op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
 			applyOwned(d, o)
 			return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())

@@ -86,6 +86,8 @@ func (r *Reconciler) reconcileDataPlane(ctx context.Context, hc *hypershiftv1bet
 		// and a DELETE on every reconcile would be wasted API calls.
 		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); apierrors.IsNotFound(err) {
 			return nil, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
 		}
 		if err := r.Client.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("deleting ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)

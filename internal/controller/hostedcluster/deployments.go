@@ -51,6 +51,28 @@ func desiredOwned(image, releaseImage string, c Carriers) []ownedDeployment {
 	}
 }
 
+// keepReleaseFields returns o with the image and RELEASE_IMAGE that d already
+// runs, for when the release could not be read this time.
+func keepReleaseFields(o ownedDeployment, d *appsv1.Deployment) ownedDeployment {
+	for _, ct := range d.Spec.Template.Spec.Containers {
+		if ct.Name != o.name {
+			continue
+		}
+		o.image = ct.Image
+		env := make([]corev1.EnvVar, len(o.env))
+		copy(env, o.env)
+		for i := range env {
+			for _, cur := range ct.Env {
+				if env[i].Name == "RELEASE_IMAGE" && cur.Name == "RELEASE_IMAGE" {
+					env[i].Value = cur.Value
+				}
+			}
+		}
+		o.env = env
+	}
+	return o
+}
+
 // applyOwned sets the fields hcpmirror manages on d, leaving fields the API
 // server defaults alone so that an unchanged desired state causes no write.
 func applyOwned(d *appsv1.Deployment, o ownedDeployment) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -64,7 +65,7 @@ func Discover(dc discovery.DiscoveryInterface) (Kinds, error) {
 }
 
 func isNotFound(err error) bool {
-	return meta.IsNoMatchError(err) || strings.Contains(err.Error(), "the server could not find the requested resource")
+	return apierrors.IsNotFound(err) || meta.IsNoMatchError(err)
 }
 
 // Snapshot is the management mirror sets at one moment.
