@@ -60,6 +60,12 @@ or none.`,
 				return errors.New("--output-dir (-o) is required")
 			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if ocmirror.HasOwnOutput(outDir) && !covers(paths, outDir) {
+				// What an earlier merge wrote must survive this one, even
+				// when only the newest oc-mirror run is given.
+				fmt.Fprintf(stderr, "note: %s holds an earlier merge: reading it as an input so that nothing it holds is dropped\n", outDir)
+				paths = append(paths, outDir)
+			}
 			inputs, err := ocmirror.Read(cmd.InOrStdin(), paths...)
 			if err != nil {
 				return fmt.Errorf("reading inputs (nothing written):\n%w", err)
@@ -88,6 +94,24 @@ or none.`,
 		"oc-mirror workspace, results or cluster-resources directory, or mirror-set file (YAML or JSON); repeatable, - for stdin")
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "directory to write the merged files to (created when missing)")
 	return cmd
+}
+
+// covers reports whether one of paths is dir or a folder above it.
+func covers(paths []string, dir string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for _, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if a == d || strings.HasPrefix(d, a+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // existing reads the files the result is about to replace, so that the
@@ -127,7 +151,7 @@ func printMergeNotes(w io.Writer, res *ocmirror.Result) {
 func printMergeSummary(w io.Writer, dir string, inputs []ocmirror.Input, res *ocmirror.Result, before map[string][]byte, removed []string) {
 	runs := map[int64]bool{}
 	for _, in := range inputs {
-		if in.Run != 0 {
+		if in.Run > 0 {
 			runs[in.Run] = true
 		}
 	}

@@ -165,3 +165,34 @@ func TestMergeCommandKeepsOutputOnError(t *testing.T) {
 		t.Errorf("failed merge changed the output (-before +after):\n%s", diff)
 	}
 }
+
+// TestMergeNewestRunOnly is the seed's trap: each oc-mirror v1 run writes
+// only its new images under the same object names. Merging only the newest
+// run into the directory of an earlier merge must keep everything, exactly
+// as merging both runs at once.
+func TestMergeNewestRunOnly(t *testing.T) {
+	ws := "testdata/merge/oc-mirror-workspace"
+	runs, err := filepath.Glob(ws + "/results-*")
+	if err != nil || len(runs) < 2 {
+		t.Fatalf("want two results-* runs in %s: %v %v", ws, runs, err)
+	}
+	stepwise, together := t.TempDir(), t.TempDir()
+	for _, run := range runs {
+		if code, got := runHcpmirror(t, []string{"merge", "-f", run, "-o", stepwise}, nil); code != 0 {
+			t.Fatalf("merge %s: %s", run, got)
+		}
+	}
+	if code, got := runHcpmirror(t, []string{"merge", "-f", ws, "-o", together}, nil); code != 0 {
+		t.Fatalf("merge all: %s", got)
+	}
+	for _, name := range []string{"idms-hcpmirror.yaml"} {
+		a, errA := os.ReadFile(filepath.Join(stepwise, name))
+		b, errB := os.ReadFile(filepath.Join(together, name))
+		if errA != nil || errB != nil {
+			t.Fatalf("reading %s: %v %v", name, errA, errB)
+		}
+		if string(a) != string(b) {
+			t.Errorf("%s: merging run by run (newest only each time) differs from merging all runs:\n%s\n---\n%s", name, a, b)
+		}
+	}
+}

@@ -40,8 +40,9 @@ type Input struct {
 	// Path is the file as given, or as found under a directory given.
 	Path string
 	// Run is the Unix time of the oc-mirror v1 results-<time> directory the
-	// file lies in, 0 when it lies in none (v2 output, plain files, our own
-	// output). Inputs are ordered by (Run, Path).
+	// file lies in, 0 when it lies in none (v2 output, plain files), and -1
+	// for hcpmirror's own earlier output, which is older than any run it
+	// is merged with. Inputs are ordered by (Run, Path).
 	Run int64
 	// Sets are the file's ImageContentSourcePolicies, ImageDigestMirrorSets
 	// and ImageTagMirrorSets.
@@ -123,6 +124,9 @@ func Read(stdin io.Reader, paths ...string) ([]Input, error) {
 // readInput decodes one file and sorts its objects.
 func readInput(file, abs string, data []byte) (Input, error) {
 	in := Input{Path: file, Run: runOf(abs)}
+	if IsOwnOutput(file) {
+		in.Run = -1
+	}
 	objs, err := manifest.Read(file, data)
 	var errs []error
 	if err != nil {
@@ -166,6 +170,27 @@ func runOf(path string) int64 {
 		}
 		dir = parent
 	}
+}
+
+// IsOwnOutput reports whether a file is one merge writes: a later oc-mirror
+// run must win over it wherever they disagree (CatalogSources).
+func IsOwnOutput(file string) bool {
+	base := filepath.Base(file)
+	return base == IDMSFile || base == ITMSFile || strings.HasPrefix(base, catalogSourceFilePrefix)
+}
+
+// HasOwnOutput reports whether dir holds files of an earlier merge.
+func HasOwnOutput(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && IsOwnOutput(e.Name()) {
+			return true
+		}
+	}
+	return false
 }
 
 // sortInputs orders inputs by (Run, Path): oc-mirror v1 runs oldest first,
