@@ -11,6 +11,7 @@ import (
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/pkg/lint"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
 
 // lintOutput is `lint -o json`: a documented, stable interface for scripts.
@@ -27,9 +28,10 @@ type lintSummary struct {
 
 func newLintCommand() *cobra.Command {
 	var sets setFlags
-	var output, flagValue, envValue string
+	var output, flagValue, envValue, releaseImage string
+	var reg registryFlags
 	cmd := &cobra.Command{
-		Use:   "lint [-f PATH]... [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json]",
+		Use:   "lint [-f PATH]... [--release IMAGE] [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json]",
 		Short: "Check mirror sets and override strings for mistakes that break disconnected clusters",
 		Long: `Lint checks mirror sets (ImageContentSourcePolicy, ImageDigestMirrorSet,
 ImageTagMirrorSet), and HostedClusters given with -f (their OLM catalog
@@ -65,7 +67,15 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 					// not decode is a mistake too, but not the only one.
 					loadErr = fmt.Errorf("reading mirror sets:\n%w", err)
 				}
-				findings = lint.Lint(loaded, lint.Options{HostedClusters: hostedClusterViews(hcs)})
+				opts := lint.Options{HostedClusters: hostedClusterViews(hcs)}
+				if releaseImage != "" {
+					rel, err := lintRelease(cmd, loaded, releaseImage, &reg)
+					if err != nil {
+						return err
+					}
+					opts.Release = rel
+				}
+				findings = lint.Lint(loaded, opts)
 			}
 			if flagGiven {
 				findings = append(findings, lint.LintFlag(flagValue)...)
@@ -86,10 +96,31 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 		},
 	}
 	sets.register(cmd)
+	reg.register(cmd)
+	cmd.Flags().StringVar(&releaseImage, "release", "", "also check the payload of this release image, read through the mirror sets (HCM009, HCM017, HCM030)")
 	cmd.Flags().StringVar(&flagValue, "overrides-flag", "", "a --registry-overrides value to check")
 	cmd.Flags().StringVar(&envValue, "overrides-env", "", "an OPENSHIFT_IMG_OVERRIDES value to check")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// lintRelease reads the release payload through the sets, for the findings
+// that depend on which images a cluster will pull.
+func lintRelease(cmd *cobra.Command, sets []mirrorset.Set, image string, reg *registryFlags) (*lint.ReleaseImages, error) {
+	cfg, err := mirrorset.Compile(sets)
+	if err != nil {
+		return nil, fmt.Errorf("--release needs mirror sets that compile:\n%w", err)
+	}
+	p, err := releaseinfo.New(releaseinfo.WithRegistryOptions(reg.options()...))
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	rel, err := p.Lookup(cmd.Context(), cfg, image, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--release: %w", err)
+	}
+	return &lint.ReleaseImages{ReleaseImage: image, Components: rel.Components, KubeVirt: rel.KubeVirt}, nil
 }
 
 // hostedClusterViews gives lint what it checks of HostedClusters read with -f:

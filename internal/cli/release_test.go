@@ -190,3 +190,48 @@ func TestReleaseInfoCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestLintRelease: with --release, lint reads the payload through the sets
+// and checks every image a cluster will pull. The published sets cover the
+// release; dropping the components entry leaves every component uncovered
+// (HCM009, an error, and HCM031 from the sets alone).
+func TestLintRelease(t *testing.T) {
+	cliEnv(t)
+	reg := testreg.Start(t)
+	pub := publishWithCLI(t, reg)
+	code, got := runHcpmirror(t, []string{"lint", "-f", pub.mirrors, "--release", pub.tag, "--insecure-registry", reg.Addr}, nil)
+	if code != 0 || !strings.Contains(got, "0 errors") {
+		t.Fatalf("lint --release on complete sets: exit %d\n%s", code, got)
+	}
+	data, err := os.ReadFile(pub.mirrors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep only the release-image entry of the digest set.
+	var kept []string
+	skip := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "source: "+release.CanonicalComponentRepository) {
+			skip = true
+			// drop the "- mirrors:" line already kept before source:
+			if n := len(kept); n > 0 && strings.HasPrefix(strings.TrimSpace(kept[n-1]), "- ") {
+				kept = kept[:n-1]
+			}
+			continue
+		}
+		if skip && (strings.HasPrefix(line, "  - ") || strings.HasPrefix(line, "---") || !strings.HasPrefix(line, "  ")) {
+			skip = false
+		}
+		if !skip {
+			kept = append(kept, line)
+		}
+	}
+	partial := filepath.Join(t.TempDir(), "partial.yaml")
+	if err := os.WriteFile(partial, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, got = runHcpmirror(t, []string{"lint", "-f", partial, "--release", pub.tag, "--insecure-registry", reg.Addr}, nil)
+	if code != 1 || !strings.Contains(got, "HCM009") {
+		t.Fatalf("lint --release without the components entry: exit %d, want 1 with HCM009\n%s\n--- sets:\n%s", code, got, strings.Join(kept, "\n"))
+	}
+}

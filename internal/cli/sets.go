@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/ocmirror"
 )
 
 // setFlags is the -f flag every command that reads mirror sets shares.
@@ -26,16 +28,19 @@ func (f *setFlags) register(cmd *cobra.Command) {
 // a mirror set, so a directory of mixed manifests can be pointed at as is.
 func (f *setFlags) load(stderr io.Writer) ([]mirrorset.Set, error) {
 	f.noteNone(stderr)
-	sets, skipped, err := mirrorset.Load(f.paths...)
+	files, err := ocmirror.Files(f.paths...)
+	sets, skipped, lerr := mirrorset.Load(files...)
 	noteSkipped(stderr, skipped)
-	return sets, err
+	return sets, errors.Join(err, lerr)
 }
 
 // loadWithHostedClusters is load for commands that also read HostedCluster
 // objects (their imageContentSources and annotations); only other kinds are
 // noted as skipped.
 func (f *setFlags) loadWithHostedClusters(stderr io.Writer) ([]mirrorset.Set, []*hypershiftv1beta1.HostedCluster, error) {
-	sets, skipped, err := mirrorset.Load(f.paths...)
+	files, ferr := ocmirror.Files(f.paths...)
+	sets, skipped, err := mirrorset.Load(files...)
+	err = errors.Join(ferr, err)
 	var hcs []*hypershiftv1beta1.HostedCluster
 	var errs []error
 	var others []manifest.Object
@@ -44,9 +49,11 @@ func (f *setFlags) loadWithHostedClusters(stderr io.Writer) ([]mirrorset.Set, []
 			others = append(others, o)
 			continue
 		}
+		// Lenient: a real HostedCluster (oc get hc -o yaml) has far more
+		// fields than the ones read here (annotations, imageContentSources).
 		hc := &hypershiftv1beta1.HostedCluster{}
-		if derr := o.DecodeStrict(hc); derr != nil {
-			errs = append(errs, derr)
+		if derr := json.Unmarshal(o.Raw, hc); derr != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.Describe(), derr))
 			continue
 		}
 		hcs = append(hcs, hc)

@@ -143,6 +143,9 @@ Exit status 1 if anything is missing.`,
 						fmt.Fprintf(stderr, "missing %s: %s\n", describeImage(img), img.Error)
 					}
 				}
+				for _, c := range rep.Unmirrored() {
+					fmt.Fprintf(stderr, "not mirrored %s: %s\n", c.Name, c.Image)
+				}
 			default:
 				if rep.Release != nil {
 					for _, w := range rep.Release.Warnings {
@@ -150,6 +153,9 @@ Exit status 1 if anything is missing.`,
 					}
 				}
 				printVerify(cmd.OutOrStdout(), res)
+				if n := len(rep.Unmirrored()); n > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "\n%d images are served by their source only (HCM009): unreachable in a disconnected data center; add mirror sets for them\n", n)
+				}
 			}
 			if !rep.OK() {
 				return &ExitError{Code: 1}

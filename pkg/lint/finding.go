@@ -140,7 +140,7 @@ var catalogue = map[string]rule{
 	"HCM011": {Warning, "add explicit host sources for the registries behind the wildcard"},
 	"HCM012": {Warning, "repeat the shorter source's mirrors (with the path suffix) in the longer entry, or drop the longer entry"},
 	"HCM013": {Warning, "make every mirror list for the source agree on the order"},
-	"HCM014": {Warning, "remove the source from its mirrors; it is tried after them anyway"},
+	"HCM014": {Warning, "remove the source from its mirrors: once removed, it is tried last, after every mirror"},
 	"HCM015": {Info, "remove the duplicate"},
 	"HCM016": {Warning, "adjust one of the two sources so that only one matches these images"},
 	"HCM017": {Warning, "reference the image by digest, or add an ImageTagMirrorSet entry for the repository"},

@@ -175,15 +175,17 @@ func compileKeys(entries []mirrorset.Entry) *mirrorset.Config {
 // lintReleaseAgreement compares where the guest nodes (imageContentSources)
 // and the control plane (management sets) pull the two release repositories
 // from by digest (HCM028). imageContentSources can only express digest
-// mirrors with the source as fallback, so digest pulls are what both share.
+// mirrors with the source as fallback, so only the mirrors, in order, are
+// compared: the source fallback and NeverContactSource are what the field
+// cannot say (sync-ics reports that), not a disagreement.
 func lintReleaseAgreement(c *collector, hc, mgmt *group) {
 	if hc.cfg == nil || mgmt.cfg == nil {
 		return
 	}
 	const digest = "@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 	for _, repo := range []string{releaseRepository, componentRepository} {
-		nodes := describePulls(hc.cfg, repo+digest)
-		cp := describePulls(mgmt.cfg, repo+digest)
+		nodes := describePulls(hc.cfg, repo+digest, false)
+		cp := describePulls(mgmt.cfg, repo+digest, false)
 		if nodes == cp {
 			continue
 		}
@@ -198,8 +200,9 @@ func lintReleaseAgreement(c *collector, hc, mgmt *group) {
 	}
 }
 
-// describePulls renders the pull sources of ref as endpoints, in try order.
-func describePulls(cfg *mirrorset.Config, ref string) string {
+// describePulls renders the pull sources of ref as endpoints, in try order;
+// the source itself only when withSource.
+func describePulls(cfg *mirrorset.Config, ref string, withSource bool) string {
 	res, err := cfg.Resolve(ref)
 	if err != nil {
 		var rw *mirrorset.RewriteError
@@ -210,14 +213,18 @@ func describePulls(cfg *mirrorset.Config, ref string) string {
 	}
 	parts := make([]string, 0, len(res.PullSources))
 	for _, p := range res.PullSources {
-		if p.IsSource {
+		switch {
+		case p.IsSource && withSource:
 			parts = append(parts, "the source")
-		} else {
+		case !p.IsSource:
 			parts = append(parts, p.Endpoint)
 		}
 	}
 	if len(parts) == 0 {
-		return "nowhere ([], the source is blocked)"
+		if withSource {
+			return "nowhere ([], the source is blocked)"
+		}
+		return "no mirror"
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

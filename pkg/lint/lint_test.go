@@ -357,6 +357,14 @@ func TestCodes(t *testing.T) {
 		{name: "imageContentSources agree", code: "HCM028",
 			sets: releaseSets(),
 			opts: hc(nil, entry(relRepo, "mirror.example.com/ocp/release-images"), entry(artRepo, "mirror.example.com/ocp/release"))},
+		// NeverContactSource on the management side cannot be said in
+		// imageContentSources: what sync-ics derives must not be flagged.
+		{name: "imageContentSources agree with blocked management sources", code: "HCM028",
+			sets: []mirrorset.Set{{Kind: mirrorset.KindIDMS, Name: "release", Entries: []mirrorset.Entry{
+				{Source: relRepo, Mirrors: []string{"mirror.example.com/ocp/release-images"}, Policy: mirrorset.NeverContactSource},
+				{Source: artRepo, Mirrors: []string{"mirror.example.com/ocp/release"}, Policy: mirrorset.NeverContactSource},
+			}}},
+			opts: hc(nil, entry(relRepo, "mirror.example.com/ocp/release-images"), entry(artRepo, "mirror.example.com/ocp/release"))},
 
 		{name: "oc-mirror runs", code: "HCM029",
 			sets: []mirrorset.Set{

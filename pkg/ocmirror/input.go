@@ -206,6 +206,29 @@ func sortInputs(inputs []Input) []Input {
 	return out
 }
 
+// Files expands paths the way every hcpmirror command reads -f: files as
+// given ("-" too), directories walked for *.yaml, *.yml and *.json, except
+// that inside an oc-mirror v1 workspace only results-*/ folders are read,
+// inside a v2 working-dir only cluster-resources/, and only the files
+// directly in those: the rest (catalog caches, signatures, oc-mirror's own
+// state) can be gigabytes of JSON that are not cluster resources.
+func Files(paths ...string) ([]string, error) {
+	var out []string
+	var errs []error
+	for _, p := range paths {
+		if p == manifest.Stdin {
+			out = append(out, p)
+			continue
+		}
+		files, err := findFiles(p)
+		out = append(out, files...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
 // findFiles expands a path to the files to read, in lexical order.
 func findFiles(path string) ([]string, error) {
 	st, err := os.Stat(path)

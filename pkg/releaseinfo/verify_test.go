@@ -232,3 +232,28 @@ func names(checks []*Check) []string {
 	}
 	return out
 }
+
+// TestVerifyUnmirroredFails: an image served by its source because no mirror
+// set covers it is reachable from where verify runs, not from a disconnected
+// data center (HCM009, an error): the report is not OK.
+func TestVerifyUnmirroredFails(t *testing.T) {
+	rep := &VerifyReport{Checks: []Check{
+		{Kind: CheckComponent, Name: "etcd", Image: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:x"},
+		{Kind: CheckComponent, Name: "oauth-server", Image: "quay.io/other/oauth@sha256:y",
+			Notes: []Note{{Code: "HCM009", Message: "repository quay.io/other/oauth is not mirrored"}}},
+		{Kind: CheckComponent, Name: "hyperkube", Image: "quay.io/a/b:v1", Notes: []Note{{Code: "HCM017", Message: "tag"}}},
+	}}
+	if len(rep.Missing()) != 0 {
+		t.Fatalf("Missing() = %v, want none", names(rep.Missing()))
+	}
+	if diff := cmp.Diff([]string{"oauth-server"}, names(rep.Unmirrored())); diff != "" {
+		t.Errorf("Unmirrored() (-want +got):\n%s", diff)
+	}
+	if rep.OK() {
+		t.Error("OK() = true with an unmirrored image")
+	}
+	rep.Checks[1].Notes = nil
+	if !rep.OK() {
+		t.Error("OK() = false: a warning (HCM017) alone must not fail verify")
+	}
+}
