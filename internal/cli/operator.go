@@ -18,7 +18,7 @@ func newOperatorCommand() *cobra.Command {
 	var opts operator.Options
 	var static []string
 	var development bool
-	var caFiles, insecure []string
+	var reg registryFlags
 	cmd := &cobra.Command{
 		Use:   "operator",
 		Short: "Run the management-side operator",
@@ -54,13 +54,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			if err != nil {
 				return fmt.Errorf("locating the management cluster: %w", err)
 			}
-			regOpts := []registry.Option{registry.WithoutDefaultAuthFile()}
-			for _, f := range caFiles {
-				regOpts = append(regOpts, registry.WithCAFile(f))
-			}
-			for _, h := range insecure {
-				regOpts = append(regOpts, registry.WithInsecureRegistry(h))
-			}
+			regOpts := append([]registry.Option{registry.WithoutDefaultAuthFile()}, reg.options()...)
 			provider, err := releaseinfo.New(releaseinfo.WithRegistryOptions(regOpts...), releaseinfo.RequireBootImages())
 			if err != nil {
 				return err
@@ -85,8 +79,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 	f.StringVar(&opts.DefaultImage, "control-plane-operator-image", operator.DefaultImage,
 		"image of the owned deployments when the release carries no hypershift component")
 	f.IntVar(&opts.Workers, "workers", 4, "HostedClusters reconciled at once")
-	f.StringArrayVar(&caFiles, "ca-file", nil, "extra CA bundle trusted for mirror registries; repeatable")
-	f.StringArrayVar(&insecure, "insecure-registry", nil, "HOST[:PORT] of a mirror whose TLS certificate is not verified; repeatable (TLS is verified everywhere else)")
+	reg.registerTrust(cmd)
 	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
 	return cmd
 }

@@ -20,19 +20,27 @@ import (
 type registryFlags struct {
 	authFile string
 	caFiles  []string
+	certDirs []string
 	insecure []string
 }
 
 func (f *registryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.authFile, "authfile", "",
 		"credentials file (docker config.json or a pull secret); default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json if present")
+	f.registerTrust(cmd)
+}
+
+// registerTrust declares only the TLS flags, for the operator: it
+// authenticates with each HostedCluster's pull secret, never a local file.
+func (f *registryFlags) registerTrust(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.caFiles, "ca-file", nil,
 		"PEM file of CA certificates to trust for every registry, on top of the system roots; repeatable")
+	cmd.Flags().StringArrayVar(&f.certDirs, "cert-dir", nil,
+		"directory laid out like /etc/containers/certs.d (<host[:port]>/*.crt): CAs trusted for that registry only; repeatable")
 	cmd.Flags().StringArrayVar(&f.insecure, "insecure-registry", nil,
 		"HOST[:PORT] to reach without TLS verification, plain HTTP allowed; exactly as written (m.local does not cover m.local:5000); repeatable")
 }
 
-// options turns the flags into registry client options.
 func (f *registryFlags) options() []registry.Option {
 	var opts []registry.Option
 	if f.authFile != "" {
@@ -40,6 +48,9 @@ func (f *registryFlags) options() []registry.Option {
 	}
 	for _, c := range f.caFiles {
 		opts = append(opts, registry.WithCAFile(c))
+	}
+	for _, d := range f.certDirs {
+		opts = append(opts, registry.WithCertDir(d))
 	}
 	for _, h := range f.insecure {
 		opts = append(opts, registry.WithInsecureRegistry(h))

@@ -235,3 +235,32 @@ func TestLintRelease(t *testing.T) {
 		t.Fatalf("lint --release without the components entry: exit %d, want 1 with HCM009\n%s\n--- sets:\n%s", code, got, strings.Join(kept, "\n"))
 	}
 }
+
+// TestCertDir: a TLS mirror is trusted through a certs.d-style directory
+// (<host:port>/ca.crt), and not without it.
+func TestCertDir(t *testing.T) {
+	cliEnv(t)
+	reg := testreg.Start(t, testreg.WithTLS())
+	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
+	if code, got := runHcpmirror(t, []string{"release", "publish", "--to", reg.Addr, "--ca-file", reg.CAFile, "--components", "5", "--mirrorsets-out", out}, nil); code != 0 {
+		t.Fatalf("publish: %s", got)
+	}
+	certs := filepath.Join(t.TempDir(), "certs.d")
+	if err := os.MkdirAll(filepath.Join(certs, reg.Addr), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(reg.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(certs, reg.Addr, "ca.crt"), ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"
+	if code, got := runHcpmirror(t, []string{"release", "info", "-f", out, "--cert-dir", certs, img}, nil); code != 0 {
+		t.Errorf("release info with --cert-dir: %s", got)
+	}
+	if code, got := runHcpmirror(t, []string{"release", "info", "-f", out, img}, nil); code == 0 || !strings.Contains(got, "tls") && !strings.Contains(got, "TLS") {
+		t.Errorf("release info without a trusted CA must fail with a TLS error: exit %d\n%s", code, got)
+	}
+}
