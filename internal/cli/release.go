@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"io"
 	"sort"
 	"strings"
@@ -111,6 +112,7 @@ func newReleaseInfoCommand() *cobra.Command {
 		reg       registryFlags
 		output    string
 		pullspecs bool
+		platform  string
 		commits   bool
 	)
 	cmd := &cobra.Command{
@@ -143,9 +145,17 @@ stderr. Exit status 1 if the release cannot be read.`,
 			if err != nil {
 				return err
 			}
-			p, err := releaseinfo.New(releaseinfo.WithRegistryOptions(reg.options()...))
+			popts := []releaseinfo.Option{releaseinfo.WithRegistryOptions(reg.options()...)}
+			if platform != "" {
+				pl, err := v1.ParsePlatform(platform)
+				if err != nil {
+					return fmt.Errorf("--platform %q: %w", platform, err)
+				}
+				popts = append(popts, releaseinfo.WithPlatform(*pl))
+			}
+			p, err := releaseinfo.New(popts...)
 			if err != nil {
-				return err
+				return fmt.Errorf("--platform: %w", err)
 			}
 			defer p.Close()
 			rel, err := p.Lookup(cmd.Context(), cfg, args[0], nil)
@@ -173,6 +183,7 @@ stderr. Exit status 1 if the release cannot be read.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&pullspecs, "pullspecs", false, "also show where each component would be pulled from under the mirror sets")
 	cmd.Flags().BoolVar(&commits, "commits", false, "also show each component's source repository and commit")
+	cmd.Flags().StringVar(&platform, "platform", "", "os/arch[/variant] to read from a multi-architecture release (default linux/amd64)")
 	return cmd
 }
 

@@ -264,3 +264,10 @@ func TestCertDir(t *testing.T) {
 		t.Errorf("release info without a trusted CA must fail with a TLS error: exit %d\n%s", code, got)
 	}
 }
+
+func TestReleaseInfoBadPlatform(t *testing.T) {
+	code, got := runHcpmirror(t, []string{"release", "info", "--platform", "linux", "quay.io/a/b:1"}, nil)
+	if code != 1 || !strings.Contains(got, `platform "linux": want os/architecture`) {
+		t.Errorf("exit %d, want 1 naming the platform\n%s", code, got)
+	}
+}
