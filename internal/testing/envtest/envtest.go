@@ -112,6 +112,11 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 	}
 }
 
+// AssetsDir is KUBEBUILDER_ASSETS, or what hack/envtest.sh prints (building
+// the binaries the first time), for tests that start an API server
+// themselves.
+func AssetsDir() (string, error) { return assetsDir() }
+
 // assetsDir is KUBEBUILDER_ASSETS, or what hack/envtest.sh prints.
 func assetsDir() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
