@@ -181,7 +181,7 @@ func (g *group) checkDuplicates(c *collector) {
 		if !e.HasRealMirrors() {
 			return
 		}
-		key := fmt.Sprintf("%t\x00%t\x00%s\x00%s", s.Kind.ForTags(), e.Blocks(), e.Source, strings.Join(dedup(e.Mirrors), "\x00"))
+		key := fmt.Sprintf("%t\x00%t\x00%s\x00%s", s.Kind.ForTags(), e.Blocks(), e.Source, strings.Join(mirrorset.DedupMirrors(e.Mirrors), "\x00"))
 		first, ok := seen[key]
 		if !ok {
 			seen[key] = l
@@ -193,18 +193,6 @@ func (g *group) checkDuplicates(c *collector) {
 		c.add(g.pos(l, 0), "HCM015", g.object(l), g.field(l, ""),
 			"entry for %q repeats %s %s (same source, mirrors and policy); harmless, but HyperShift-built consumers probe its mirrors twice", e.Source, g.object(first), g.field(first, ""))
 	})
-}
-
-func dedup(list []string) []string {
-	out := make([]string, 0, len(list))
-	seen := map[string]bool{}
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // checkOrders reports lists for one source that order two endpoints
@@ -225,7 +213,7 @@ func (g *group) checkOrders(c *collector) {
 		if !e.HasRealMirrors() {
 			return
 		}
-		order := dedup(e.Mirrors)
+		order := mirrorset.DedupMirrors(e.Mirrors)
 		if !contains(order, e.Source) {
 			order = append(order, e.Source)
 		}

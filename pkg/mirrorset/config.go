@@ -107,7 +107,7 @@ func merge(sets []Set) *Config {
 				g = &group{}
 				groups[e.Source] = g
 			}
-			mirrors := dedup(e.Mirrors)
+			mirrors := DedupMirrors(e.Mirrors)
 			if s.Kind.ForTags() {
 				g.tag = append(g.tag, mirrors)
 			} else {
@@ -154,7 +154,13 @@ func (c *Config) sort() {
 	sort.Slice(c.registries, func(i, j int) bool { return c.registries[i].Prefix < c.registries[j].Prefix })
 }
 
-func dedup(list []string) []string {
+// DedupMirrors drops repeated mirrors, keeping each at its first place: an
+// ICSP may list a mirror twice (no schema), IDMS/ITMS may not, and a
+// repeated mirror is tried only once anyway. nil stays nil.
+func DedupMirrors(list []string) []string {
+	if list == nil {
+		return nil
+	}
 	out := make([]string, 0, len(list))
 	seen := make(map[string]bool, len(list))
 	for _, s := range list {

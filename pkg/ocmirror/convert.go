@@ -93,7 +93,7 @@ func Convert(icsps []mirrorset.Set) (*Conversion, error) {
 		}
 		o := newIDMS(s.Name, copyMap(s.Labels), annotations)
 		for _, e := range s.Entries {
-			o.Spec.ImageDigestMirrors = append(o.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: e.Source, Mirrors: dedup(e.Mirrors)})
+			o.Spec.ImageDigestMirrors = append(o.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: e.Source, Mirrors: mirrorset.DedupMirrors(e.Mirrors)})
 		}
 		data, err := encodeObject(o)
 		if err != nil {
@@ -103,21 +103,6 @@ func Convert(icsps []mirrorset.Set) (*Conversion, error) {
 		c.Files = append(c.Files, atomicfile.File{Name: convertFilePrefix + s.Name + ".yaml", Data: data})
 	}
 	return c, nil
-}
-
-func dedup(list []string) []string {
-	if list == nil {
-		return nil
-	}
-	out := make([]string, 0, len(list))
-	seen := make(map[string]bool, len(list))
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func copyMap(m map[string]string) map[string]string {

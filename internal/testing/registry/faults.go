@@ -13,16 +13,14 @@ import (
 // would, instead of replacing the registry with a mock.
 type Middleware func(http.Handler) http.Handler
 
-// Respond answers the first n requests that reach it with status, the given
-// headers and an OCI error body, then lets requests through. A negative n
-// answers every request. Use it for rate limits (429 with Retry-After),
-// server errors (5xx) and denied access.
-func Respond(n int, status int, header http.Header) Middleware {
+// firstN returns a function that is true for its first n calls (every call
+// when n is negative), safe for concurrent requests.
+func firstN(n int) func() bool {
 	var (
 		mu   sync.Mutex
 		left = n
 	)
-	take := func() bool {
+	return func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if left == 0 {
@@ -33,6 +31,14 @@ func Respond(n int, status int, header http.Header) Middleware {
 		}
 		return true
 	}
+}
+
+// Respond answers the first n requests that reach it with status, the given
+// headers and an OCI error body, then lets requests through. A negative n
+// answers every request. Use it for rate limits (429 with Retry-After),
+// server errors (5xx) and denied access.
+func Respond(n int, status int, header http.Header) Middleware {
+	take := firstN(n)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !take() {
@@ -53,21 +59,7 @@ func Respond(n int, status int, header http.Header) Middleware {
 // it without writing a response, like a load balancer resetting a backend.
 // A negative n drops every request.
 func DropConnections(n int) Middleware {
-	var (
-		mu   sync.Mutex
-		left = n
-	)
-	take := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		if left == 0 {
-			return false
-		}
-		if left > 0 {
-			left--
-		}
-		return true
-	}
+	take := firstN(n)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !take() {
