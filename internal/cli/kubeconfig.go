@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,5 +26,11 @@ func (f *kubeFlags) restConfig() (*rest.Config, error) {
 		rules.ExplicitPath = f.kubeconfig
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.context}
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own message suggests KUBERNETES_MASTER, which no
+		// longer exists; say what does work.
+		return nil, errors.New("no kubeconfig found: give --kubeconfig, set KUBECONFIG, or create ~/.kube/config (inside a pod the service account is used)")
+	}
+	return cfg, err
 }
