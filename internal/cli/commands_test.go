@@ -43,6 +43,10 @@ func TestMirrorSetCommands(t *testing.T) {
 		{"overrides-env", []string{"overrides", "-f", resolveSets, "--format", "env"}, 0},
 		{"overrides-bad-format", []string{"overrides", "-f", resolveSets, "--format", "yaml"}, 1},
 		{"sync-ics", []string{"sync-ics", "-f", resolveSets}, 0},
+		// A node's registries.conf, with what runtimes would silently ignore.
+		{"resolve-registries-conf", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf",
+			"quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64", "registry.redhat.io/rhel9/x@" + digest, "example.com/foo/app:1"}, 0},
+		{"resolve-registries-conf-and-f", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf", "-f", resolveSets, "quay.io/a/b"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

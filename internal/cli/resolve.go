@@ -2,11 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -25,15 +28,19 @@ type resolveResult struct {
 
 func newResolveCommand() *cobra.Command {
 	var sets setFlags
-	var output string
+	var output, confFile string
 	cmd := &cobra.Command{
-		Use:   "resolve [-f PATH]... [-o text|json] REF...",
+		Use:   "resolve [-f PATH]... | --registries-conf FILE [-o text|json] REF...",
 		Short: "Show where a node would pull each image from",
 		Long: `Resolve prints, for each image reference, the ordered list of physical
 references a node's container runtime would try under the given mirror sets:
 matching mirrors first (digest mirrors only for digest references, tag mirrors
 only for tag references), then the source itself unless NeverContactSource
 blocks it. An empty list means the image cannot be pulled at all.
+
+With --registries-conf the answer comes from a node's registries.conf (v2)
+instead, read with the rules container runtimes apply, so a node's real file
+can be checked the same way.
 
 Exit status 1 if any reference fails to parse, cannot be rewritten, or cannot
 be pulled.`,
@@ -44,7 +51,16 @@ be pulled.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			cfg, _, err := sets.compile(cmd.ErrOrStderr())
+			var cfg *mirrorset.Config
+			var err error
+			if confFile != "" {
+				if len(sets.paths) > 0 {
+					return errors.New("give either -f (mirror sets) or --registries-conf (a node's file), not both")
+				}
+				cfg, err = readRegistriesConf(cmd.ErrOrStderr(), confFile)
+			} else {
+				cfg, _, err = sets.compile(cmd.ErrOrStderr())
+			}
 			if err != nil {
 				return err
 			}
@@ -66,7 +82,25 @@ be pulled.`,
 	}
 	sets.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&confFile, "registries-conf", "", "resolve with a node's registries.conf (e.g. copied from /etc/containers/registries.conf) instead of mirror sets")
 	return cmd
+}
+
+// readRegistriesConf reads a registries.conf file, printing what runtimes
+// would silently ignore in it.
+func readRegistriesConf(stderr io.Writer, path string) (*mirrorset.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, manifest.PathError(path, err)
+	}
+	cfg, notes, err := mirrorset.ParseRegistriesConf(data)
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 func resolveAll(cfg *mirrorset.Config, refs []string) ([]resolveResult, bool) {
