@@ -173,8 +173,28 @@ func parse(s string) (Reference, error) {
 	if hasUpper(remoteName) {
 		return Reference{}, ErrUppercase
 	}
-	return parseFull(domain, remainder)
+	return parseFull(domain + "/" + remainder)
 }
+
+// ParseRaw parses s with the reference grammar alone: no Docker Hub
+// folding, no "library/", so "busybox" has no domain and "a/b" has domain
+// "a". Runtimes parse short-name aliases this way; image names people pull
+// go through Parse.
+func ParseRaw(s string) (Reference, error) {
+	if s == "" {
+		return Reference{}, &Error{Input: s, Err: ErrEmpty}
+	}
+	r, err := parseFull(s)
+	if err != nil {
+		return Reference{}, &Error{Input: s, Err: err}
+	}
+	return r, nil
+}
+
+// ValidDomain reports whether s is a registry host[:port] as the reference
+// grammar defines it (labels of letters, digits and inner '-', an optional
+// numeric port).
+func ValidDomain(s string) bool { return validDomain(s) }
 
 // splitDockerDomain decides whether the first component is a registry host: only
 // when it holds "." or ":" or is "localhost". Anything else is a Docker Hub path.
@@ -194,10 +214,9 @@ func splitDockerDomain(name string) (domain, remainder string) {
 	return domain, remainder
 }
 
-// parseFull parses domain + "/" + remainder against the reference grammar
-// name[:tag][@digest] without building the joined string unless needed.
-func parseFull(domain, remainder string) (Reference, error) {
-	rest := remainder
+// parseFull parses s against the reference grammar name[:tag][@digest].
+func parseFull(s string) (Reference, error) {
+	rest := s
 	var dgst string
 	if at := strings.IndexByte(rest, '@'); at >= 0 {
 		dgst = rest[at+1:]
@@ -214,7 +233,7 @@ func parseFull(domain, remainder string) (Reference, error) {
 			return Reference{}, ErrInvalidFormat
 		}
 	}
-	name := domain + "/" + rest
+	name := rest
 	// The grammar's optional domain is tried first: the first component is a
 	// domain if it is a valid host and the rest is a valid path; otherwise the
 	// whole name must be a path (empty domain).

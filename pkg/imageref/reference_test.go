@@ -105,6 +105,17 @@ func checkAgainstOracle(t *testing.T, in string) {
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("ParseCanonical(%q) error = %v, oracle error = %v", in, gerr, werr)
 	}
+	raw, rerr := oracle.Parse(in)
+	gotRaw, gerr := ParseRaw(in)
+	if (rerr == nil) != (gerr == nil) {
+		t.Fatalf("ParseRaw(%q) error = %v, oracle error = %v", in, gerr, rerr)
+	}
+	if rerr == nil {
+		named, isNamed := raw.(oracle.Named)
+		if !isNamed || gotRaw.Name() != named.Name() || gotRaw.Domain() != oracle.Domain(named) || gotRaw.String() != raw.String() {
+			t.Fatalf("ParseRaw(%q) = %q (domain %q), oracle %q", in, gotRaw.String(), gotRaw.Domain(), raw.String())
+		}
+	}
 }
 
 func TestParseMatchesOracle(t *testing.T) {

@@ -7,32 +7,46 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 )
 
-// confEndpoint and confRegistry are the registries.conf (v2) fields that
-// decide where images are pulled from; the rest (short names, credential
-// helpers, aliases) does not, and is left alone.
+// confEndpoint, confRegistry and confFile have the shape runtimes decode
+// registries.conf into, field for field and type for type: with the same
+// TOML decoder, a value of the wrong type (in any key, case-insensitively
+// matched) fails the same way, so a file is refused exactly when a node
+// would refuse it.
 type confEndpoint struct {
-	Location       string `toml:"location"`
-	Insecure       bool   `toml:"insecure"`
-	PullFromMirror string `toml:"pull-from-mirror"`
+	Location       string `toml:"location,omitempty"`
+	Insecure       bool   `toml:"insecure,omitempty"`
+	PullFromMirror string `toml:"pull-from-mirror,omitempty"`
+	NamespaceProxy string `toml:"namespace-proxy,omitempty"`
 }
 
 type confRegistry struct {
 	Prefix string `toml:"prefix"`
 	confEndpoint
-	Mirrors            []confEndpoint `toml:"mirror"`
-	Blocked            bool           `toml:"blocked"`
-	MirrorByDigestOnly bool           `toml:"mirror-by-digest-only"`
+	Mirrors            []confEndpoint `toml:"mirror,omitempty"`
+	Blocked            bool           `toml:"blocked,omitempty"`
+	MirrorByDigestOnly bool           `toml:"mirror-by-digest-only,omitempty"`
+}
+
+type confV1List struct {
+	Registries []string `toml:"registries"`
 }
 
 type confFile struct {
-	Registries []confRegistry `toml:"registry"`
-	// The v1 format, which runtimes refuse: detected to say so.
+	Registries                     []confRegistry    `toml:"registry"`
+	UnqualifiedSearchRegistries    []string          `toml:"unqualified-search-registries"`
+	CredentialHelpers              []string          `toml:"credential-helpers"`
+	ShortNameMode                  string            `toml:"short-name-mode"`
+	AdditionalLayerStoreAuthHelper string            `toml:"additional-layer-store-auth-helper"`
+	Aliases                        map[string]string `toml:"aliases"`
+	// The v1 format, which runtimes refuse: decoded only to say so.
 	V1 struct {
-		Search   map[string]any `toml:"search"`
-		Insecure map[string]any `toml:"insecure"`
-		Block    map[string]any `toml:"block"`
+		Search   confV1List `toml:"search"`
+		Insecure confV1List `toml:"insecure"`
+		Block    confV1List `toml:"block"`
 	} `toml:"registries"`
 }
 
@@ -55,17 +69,15 @@ func ParseRegistriesConf(data []byte) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("registries.conf: %w", err)
 	}
-	if md.IsDefined("registries") {
+	if f.V1.Search.Registries != nil || f.V1.Insecure.Registries != nil || f.V1.Block.Registries != nil {
 		return nil, nil, fmt.Errorf("registries.conf: the v1 format ([registries.search], [registries.insecure], [registries.block]) is no longer accepted by container runtimes: use [[registry]] tables")
 	}
 	var notes []string
 	for _, k := range md.Undecoded() {
-		// Keys runtimes read for other purposes are not worth a note.
-		top := k[0]
-		if top == "unqualified-search-registries" || top == "short-name-mode" || top == "credential-helpers" || top == "aliases" || top == "additional-layer-store-auth-helper" {
-			continue
-		}
 		notes = append(notes, fmt.Sprintf("key %q is not one registries.conf defines: ignored", k.String()))
+	}
+	if err := validateOtherKeys(&f); err != nil {
+		return nil, notes, fmt.Errorf("registries.conf: %w", err)
 	}
 
 	regs := make([]*Registry, 0, len(f.Registries))
@@ -152,6 +164,59 @@ func ParseRegistriesConf(data []byte) (*Config, []string, error) {
 	c.sort()
 	sort.Strings(notes)
 	return c, notes, nil
+}
+
+// validateOtherKeys checks what does not decide pull sources but makes a
+// runtime refuse the whole file: search registries that are not hosts, an
+// unknown short-name mode, malformed aliases.
+func validateOtherKeys(f *confFile) error {
+	for _, r := range f.UnqualifiedSearchRegistries {
+		loc, err := parseLocation(r)
+		if err != nil {
+			return fmt.Errorf("unqualified-search-registries: %w", err)
+		}
+		if !imageref.ValidDomain(loc) {
+			return fmt.Errorf("unqualified-search-registries: %q is not a registry host[:port]", r)
+		}
+	}
+	switch f.ShortNameMode {
+	case "", "disabled", "enforcing", "permissive":
+	default:
+		return fmt.Errorf("short-name-mode %q: want disabled, enforcing or permissive", f.ShortNameMode)
+	}
+	names := make([]string, 0, len(f.Aliases))
+	for name := range f.Aliases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		short, err := imageref.ParseRaw(name)
+		switch {
+		case err != nil:
+			return fmt.Errorf("aliases: short name %q: %w", name, err)
+		case short.Tag() != "" || short.Digest() != "":
+			return fmt.Errorf("aliases: short name %q must not have a tag or digest", name)
+		case strings.ContainsAny(short.Domain(), ".:") || short.Domain() == "localhost":
+			return fmt.Errorf("aliases: short name %q must not name a registry", name)
+		}
+		value := f.Aliases[name]
+		if value == "" {
+			continue
+		}
+		long, err := imageref.ParseRaw(value)
+		switch {
+		case err != nil:
+			return fmt.Errorf("aliases: %q = %q: %w", name, value, err)
+		case long.Tag() != "" || long.Digest() != "":
+			return fmt.Errorf("aliases: %q = %q must not have a tag or digest", name, value)
+		case !strings.ContainsAny(long.Domain(), ".:") && long.Domain() != "localhost":
+			return fmt.Errorf("aliases: %q = %q must name a registry and a repository", name, value)
+		}
+		if _, err := imageref.Parse(value); err != nil {
+			return fmt.Errorf("aliases: %q = %q: %w", name, value, err)
+		}
+	}
+	return nil
 }
 
 // parseLocation applies the runtime's sanitising to a location or prefix.

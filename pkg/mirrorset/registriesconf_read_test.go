@@ -159,3 +159,36 @@ func TestParseRegistriesConfErrorsAndNotes(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRegistriesConf: on any input, ParseRegistriesConf and
+// containers/image refuse or accept alike, and agree on where images go.
+func FuzzParseRegistriesConf(f *testing.F) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 8 {
+		f.Add(genConf(r))
+	}
+	f.Add("[[registry]]\nprefix = \"*.x.io\"\nlocation = \"\"\n[[registry.mirror]]\nlocation = \"m.io/a\"\n")
+	refs := []string{"quay.io/ns/img@" + genDigest, "a.quay.io/x:1", "docker.io/library/busybox", "internal.example.com/bar/z", "example.com:5000/p@" + genDigest}
+	f.Fuzz(func(t *testing.T, conf string) {
+		if strings.Contains(conf, "\x00") {
+			return
+		}
+		cfg, _, perr := ParseRegistriesConf([]byte(conf))
+		sys := oracleFile(t, []byte(conf))
+		probe := oracleResolve(sys, refs[0])
+		oracleRefuses := probe.err != nil && strings.HasPrefix(probe.err.Error(), "oracle config")
+		if (perr != nil) != oracleRefuses {
+			t.Fatalf("ParseRegistriesConf error = %v, oracle load error = %v\n%q", perr, probe.err, conf)
+		}
+		if perr != nil {
+			return
+		}
+		for _, ref := range refs {
+			want := oracleResolve(sys, ref)
+			got, err := cfg.Resolve(ref)
+			if (err == nil) != (want.err == nil) || (err == nil && (!slices.Equal(got.References(), want.sources) || got.SourceBlocked != want.blocked)) {
+				t.Fatalf("Resolve(%q) = %q %v blocked=%v, oracle %q %v blocked=%v\n%q", ref, got.References(), err, got.SourceBlocked, want.sources, want.err, want.blocked, conf)
+			}
+		}
+	})
+}
