@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"io"
 	"net/http"
 	"os"
@@ -27,7 +28,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/yaml"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -264,16 +264,15 @@ func mirrorSets(pub *release.Published) (*configv1.ImageDigestMirrorSet, *config
 }
 
 func writeYAML(path string, objs ...any) error {
-	var b strings.Builder
+	docs := make([][]byte, 0, len(objs))
 	for _, o := range objs {
-		y, err := yaml.Marshal(o)
+		y, err := manifest.EncodeYAML(o)
 		if err != nil {
 			return err
 		}
-		b.WriteString("---\n")
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(string(y), "  creationTimestamp: null\n", ""), "status: {}\n", ""))
+		docs = append(docs, y)
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	return os.WriteFile(path, manifest.JoinDocuments(docs), 0o644)
 }
 
 func startAPIServer(assets string) (*ctrlenvtest.Environment, client.Client, error) {

@@ -3,6 +3,7 @@ package operator
 import (
 	"bytes"
 	"fmt"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -12,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hcpmirror/hcpmirror/config/crd"
 )
@@ -130,12 +130,12 @@ func Render(o InstallOptions) ([]byte, error) {
 		}
 	}
 	for _, obj := range Objects(o) {
-		y, err := yaml.Marshal(obj)
+		y, err := manifest.EncodeYAML(obj)
 		if err != nil {
 			return nil, fmt.Errorf("rendering %T: %w", obj, err)
 		}
 		b.WriteString("---\n")
-		b.Write(bytes.ReplaceAll(y, []byte("  creationTimestamp: null\n"), nil))
+		b.Write(y)
 	}
 	return b.Bytes(), nil
 }

@@ -52,7 +52,7 @@ func newCatalogSource(o manifest.Object) (CatalogSource, error) {
 	if err := dec.Decode(&obj); err != nil {
 		return CatalogSource{}, fmt.Errorf("%s: %w", o.Describe(), err)
 	}
-	data, err := encodeMap(obj)
+	data, err := manifest.EncodeYAMLMap(obj)
 	if err != nil {
 		return CatalogSource{}, fmt.Errorf("%s: %w", o.Describe(), err)
 	}

@@ -3,6 +3,7 @@ package ocmirror
 import (
 	"errors"
 	"fmt"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"sort"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
@@ -35,7 +36,7 @@ func (c *Conversion) YAML() []byte {
 	for i, f := range c.Files {
 		docs[i] = f.Data
 	}
-	return joinDocuments(docs)
+	return manifest.JoinDocuments(docs)
 }
 
 // Convert maps each ImageContentSourcePolicy to the ImageDigestMirrorSet that
@@ -95,7 +96,7 @@ func Convert(icsps []mirrorset.Set) (*Conversion, error) {
 		for _, e := range s.Entries {
 			o.Spec.ImageDigestMirrors = append(o.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: e.Source, Mirrors: mirrorset.DedupMirrors(e.Mirrors)})
 		}
-		data, err := encodeObject(o)
+		data, err := manifest.EncodeYAML(o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Describe(), err)
 		}

@@ -237,10 +237,10 @@ func Merge(inputs []Input) (*Result, error) {
 
 	res.Objects = append(idmsSummaries, itmsSummaries...)
 	if len(idmsDocs) > 0 {
-		res.Files = append(res.Files, atomicfile.File{Name: IDMSFile, Data: joinDocuments(idmsDocs)})
+		res.Files = append(res.Files, atomicfile.File{Name: IDMSFile, Data: manifest.JoinDocuments(idmsDocs)})
 	}
 	if len(itmsDocs) > 0 {
-		res.Files = append(res.Files, atomicfile.File{Name: ITMSFile, Data: joinDocuments(itmsDocs)})
+		res.Files = append(res.Files, atomicfile.File{Name: ITMSFile, Data: manifest.JoinDocuments(itmsDocs)})
 	}
 	for _, cs := range res.CatalogSources {
 		res.Files = append(res.Files, atomicfile.File{Name: cs.FileName(), Data: cs.Data})
@@ -359,7 +359,7 @@ func split[T any](kind mirrorset.Kind, entries []outEntry, build func(name strin
 		}
 		for i, n := 0, 0; i < len(list); n++ {
 			name := fmt.Sprintf("%s%s-%d", ObjectPrefix, cat, n)
-			first, err := encodeObject(build(name, list[i:i+1]))
+			first, err := manifest.EncodeYAML(build(name, list[i:i+1]))
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("%s %q: %w", kind, name, err)
 			}
@@ -370,7 +370,7 @@ func split[T any](kind mirrorset.Kind, entries []outEntry, build func(name strin
 				j++
 			}
 			obj := build(name, list[i:j])
-			data, err := encodeObject(obj)
+			data, err := manifest.EncodeYAML(obj)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("%s %q: %w", kind, name, err)
 			}

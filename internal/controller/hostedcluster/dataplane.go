@@ -1,16 +1,15 @@
 package hostedcluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/yaml"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -53,18 +52,15 @@ func dataPlaneConfig(hc *hypershiftv1beta1.HostedCluster) ([]byte, error) {
 	if hc.Annotations[MirrorTagsAnnotation] == "true" {
 		docs = append(docs, itms)
 	}
-	var b bytes.Buffer
-	for i, d := range docs {
-		y, err := yaml.Marshal(d)
+	encoded := make([][]byte, 0, len(docs))
+	for _, d := range docs {
+		y, err := manifest.EncodeYAML(d)
 		if err != nil {
 			return nil, err
 		}
-		if i > 0 {
-			b.WriteString("---\n")
-		}
-		b.Write(bytes.ReplaceAll(bytes.ReplaceAll(y, []byte("  creationTimestamp: null\n"), nil), []byte("status: {}\n"), nil))
+		encoded = append(encoded, y)
 	}
-	return b.Bytes(), nil
+	return manifest.JoinDocuments(encoded), nil
 }
 
 // reconcileDataPlane validates imageContentSources as an IDMS (what the

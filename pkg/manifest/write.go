@@ -1,4 +1,4 @@
-package ocmirror
+package manifest
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// encodeObject renders an API object as the YAML hcpmirror writes: keys
+// EncodeYAML renders an API object as the YAML hcpmirror writes: keys
 // sorted, two-space indentation, and none of the empty fields the Go types
-// cannot omit ("status: {}", "creationTimestamp: null"), which oc-mirror
-// writes but which only make diffs noisy.
-func encodeObject(obj any) ([]byte, error) {
+// cannot omit ("status: {}", "creationTimestamp: null"), which only make
+// diffs noisy.
+func EncodeYAML(obj any) ([]byte, error) {
 	j, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -23,11 +23,11 @@ func encodeObject(obj any) ([]byte, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
-	return encodeMap(m)
+	return EncodeYAMLMap(m)
 }
 
-// encodeMap is encodeObject for an object already in generic form.
-func encodeMap(m map[string]any) ([]byte, error) {
+// EncodeYAMLMap is EncodeYAML for an object already in generic form.
+func EncodeYAMLMap(m map[string]any) ([]byte, error) {
 	if s, ok := m["status"].(map[string]any); ok && len(s) == 0 {
 		delete(m, "status")
 	}
@@ -47,8 +47,8 @@ func encodeMap(m map[string]any) ([]byte, error) {
 	return y, nil
 }
 
-// joinDocuments makes one multi-document YAML stream.
-func joinDocuments(docs [][]byte) []byte {
+// JoinDocuments makes one multi-document YAML stream.
+func JoinDocuments(docs [][]byte) []byte {
 	var b bytes.Buffer
 	for i, d := range docs {
 		if i > 0 {
