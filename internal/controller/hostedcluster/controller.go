@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -155,12 +156,8 @@ func (r *Reconciler) namespaceOwner(ctx context.Context, obj client.Object) []re
 }
 
 func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
-	for i := 0; i < len(v); i++ {
-		if v[i] == '/' {
-			return types.NamespacedName{Namespace: v[:i], Name: v[i+1:]}, i > 0 && i+1 < len(v)
-		}
-	}
-	return types.NamespacedName{}, false
+	ns, name, ok := strings.Cut(v, "/")
+	return types.NamespacedName{Namespace: ns, Name: name}, ok && ns != "" && name != ""
 }
 
 // Reconcile brings one HostedCluster's control plane namespace in line with
