@@ -6,8 +6,11 @@ export GOFLAGS ?= -buildvcs=false
 
 all: build
 
+# hcpmirror is the shipped binary; hcpmirror-lab holds the lab commands
+# (registry serve, release publish, demo) and everything only they link.
 build:
 	$(GO) build -o bin/hcpmirror ./cmd/hcpmirror
+	$(GO) build -o bin/hcpmirror-lab ./cmd/hcpmirror-lab
 
 # The main job on an embedded default (local registry + local API server):
 # resolve the examples, mirror and verify a release, run the operator.

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/hcpmirror
+lab=./bin/hcpmirror-lab
 work=$(mktemp -d)
 reg_pid=
 cleanup() {
@@ -19,7 +20,7 @@ banner "Where would a node pull these from? (examples/mirrorsets)"
 "$bin" resolve -f examples/mirrorsets $(grep -v '^#' examples/references.txt)
 
 banner "A private registry, a mirrored 190-component release, lint and verify"
-"$bin" registry serve --addr 127.0.0.1:0 --tls --cert-dir "$work/certs" >"$work/serve.log" 2>&1 &
+"$lab" registry serve --addr 127.0.0.1:0 --tls --cert-dir "$work/certs" >"$work/serve.log" 2>&1 &
 reg_pid=$!
 for _ in $(seq 100); do
   grep -q 'registry serving on' "$work/serve.log" 2>/dev/null && break
@@ -27,9 +28,9 @@ for _ in $(seq 100); do
 done
 addr=$(sed -n 's/^registry serving on \([^ ]*\).*/\1/p' "$work/serve.log")
 [[ -n "$addr" ]] || { cat "$work/serve.log"; exit 1; }
-echo "\$ hcpmirror registry serve --addr 127.0.0.1:0 --tls   # $addr"
-echo "\$ hcpmirror release publish --to $addr --mirrorsets-out mirrorsets.yaml"
-"$bin" release publish --to "$addr" --ca-file "$work/certs/ca.crt" --mirrorsets-out "$work/mirrorsets.yaml" | grep -v '^#' || true
+echo "\$ hcpmirror-lab registry serve --addr 127.0.0.1:0 --tls   # $addr"
+echo "\$ hcpmirror-lab release publish --to $addr --mirrorsets-out mirrorsets.yaml"
+"$lab" release publish --to "$addr" --ca-file "$work/certs/ca.crt" --mirrorsets-out "$work/mirrorsets.yaml" | grep -v '^#' || true
 echo "\$ hcpmirror lint -f mirrorsets.yaml"
 "$bin" lint -f "$work/mirrorsets.yaml"
 echo "\$ hcpmirror verify --release quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64 -f mirrorsets.yaml"
@@ -38,4 +39,4 @@ kill "$reg_pid"; reg_pid=
 
 banner "The operator on a local management cluster (kube-apiserver + etcd)"
 assets=$(hack/envtest.sh)
-KUBEBUILDER_ASSETS="$assets" "$bin" demo
+KUBEBUILDER_ASSETS="$assets" "$lab" demo

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
 
@@ -63,79 +59,4 @@ func (f *registryFlags) options() []registry.Option {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func newRegistryCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "registry",
-		Short: "Run a local registry to try hcpmirror with",
-	}
-	cmd.AddCommand(newRegistryServeCommand())
-	return cmd
-}
-
-func newRegistryServeCommand() *cobra.Command {
-	var (
-		addr     string
-		useTLS   bool
-		htpasswd string
-		certDir  string
-	)
-	cmd := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--tls] [--htpasswd USER:PASSWORD]",
-		Short: "Serve an in-memory OCI registry until interrupted",
-		Long: `Serve runs an OCI distribution registry inside this process, with in-memory
-storage, until it is interrupted. It is a stand-in for a disconnected
-environment's mirror registry: publish a synthetic release to it with
-"hcpmirror release publish", then resolve, inspect and verify that release
-through the mirror sets publish prints.
-
-With --tls the registry presents a certificate from a CA made for it alone;
-the CA's path is printed, to pass as --ca-file. With --htpasswd it requires
-basic auth. Everything pushed is lost when it stops.`,
-		Example: `  hcpmirror registry serve --addr 127.0.0.1:5000
-  hcpmirror registry serve --tls --htpasswd demo:demo --cert-dir ./certs`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var opts []testreg.Option
-			if useTLS {
-				opts = append(opts, testreg.WithTLS())
-			}
-			if certDir != "" {
-				opts = append(opts, testreg.WithCertDir(certDir))
-			}
-			if htpasswd != "" {
-				user, pass, ok := strings.Cut(htpasswd, ":")
-				if !ok {
-					return errors.New("--htpasswd: want USER:PASSWORD")
-				}
-				opts = append(opts, testreg.WithBasicAuth(user, pass))
-			}
-			out := cmd.OutOrStdout()
-			opts = append(opts, testreg.WithReady(func(r *testreg.Registry) {
-				fmt.Fprintf(out, "registry serving on %s (%s)\n", r.Addr, r.Scheme())
-				access := "--insecure-registry " + r.Addr
-				if r.CAFile != "" {
-					fmt.Fprintf(out, "CA certificate: %s\n", r.CAFile)
-					access = "--ca-file " + r.CAFile
-				}
-				if r.Username != "" {
-					fmt.Fprintf(out, "basic auth user: %s\n", r.Username)
-				}
-				publishAccess := access
-				if r.CAFile == "" {
-					publishAccess = "--insecure"
-				}
-				fmt.Fprintf(out, "try:\n  hcpmirror release publish --to %s %s --components 20 --mirrorsets-out mirrorsets.yaml\n", r.Addr, publishAccess)
-				fmt.Fprintf(out, "  hcpmirror verify -f mirrorsets.yaml %s --release <the release printed by publish>\n", access)
-				fmt.Fprintln(out, "press Ctrl-C to stop; images are kept in memory only")
-			}))
-			return testreg.Serve(cmd.Context(), addr, opts...)
-		},
-	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:5000", "address to listen on (port 0 picks a free one)")
-	cmd.Flags().BoolVar(&useTLS, "tls", false, "serve HTTPS with a certificate from a fresh CA")
-	cmd.Flags().StringVar(&htpasswd, "htpasswd", "", "require basic auth with USER:PASSWORD")
-	cmd.Flags().StringVar(&certDir, "cert-dir", "", "write the CA certificate to DIR/ca.crt and keep it after stopping (implies --tls)")
-	return cmd
 }

@@ -12,9 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
-	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -22,9 +20,9 @@ import (
 func newReleaseCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "release",
-		Short: "Inspect and publish OpenShift release payloads",
+		Short: "Inspect OpenShift release payloads",
 	}
-	cmd.AddCommand(newReleaseInfoCommand(), newReleasePublishCommand())
+	cmd.AddCommand(newReleaseInfoCommand())
 	return cmd
 }
 
@@ -358,149 +356,4 @@ func orNone(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func newReleasePublishCommand() *cobra.Command {
-	var (
-		reg        registryFlags
-		to         string
-		version    string
-		components int
-		seed       int64
-		insecure   bool
-		out        string
-		policy     string
-	)
-	cmd := &cobra.Command{
-		Use:   "publish --to HOST:PORT [--version V] [--components N] [--seed N] [--insecure] [--mirrorsets-out FILE]",
-		Short: "Push a synthetic OpenShift release to a registry, to try mirroring without quay.io",
-		Long: `Publish builds a synthetic but structurally faithful OpenShift release —
-components (a few of them multi-architecture), the KubeVirt boot image and the
-release image whose payload lists them — and pushes it to HOST:PORT where
-oc-mirror v2 would have put a mirrored release:
-<to>/openshift/release:<version>-<arch>-<component> and
-<to>/openshift/release-images:<version>-<arch>.
-
-The payload names the canonical quay.io repositories, like a real mirrored
-release, so it resolves only through mirror sets. Publish prints the
-canonical release reference, its tag, and an ImageDigestMirrorSet plus an
-ImageTagMirrorSet (for the release tag) that send both repositories to
-HOST:PORT, by default with NeverContactSource so quay.io is never contacted.
-The mirror sets go to stdout as YAML (the other lines are comments), or to
---mirrorsets-out, for "kubectl apply -f" or hcpmirror's -f.
-
-The same options and --seed always give the same digests.`,
-		Example: `  hcpmirror registry serve --addr 127.0.0.1:5000 &
-  hcpmirror release publish --to 127.0.0.1:5000 --insecure --components 20 --mirrorsets-out mirrorsets.yaml
-  hcpmirror release info -f mirrorsets.yaml --insecure-registry 127.0.0.1:5000 quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if to == "" {
-				return fmt.Errorf("--to is required: the registry to push to, HOST:PORT")
-			}
-			p := mirrorset.Policy(policy)
-			if p != mirrorset.NeverContactSource && p != mirrorset.AllowContactingSource {
-				return fmt.Errorf("--source-policy %q: want %s or %s", policy, mirrorset.NeverContactSource, mirrorset.AllowContactingSource)
-			}
-			opts := reg.options()
-			if insecure {
-				host, _, _ := strings.Cut(to, "/")
-				opts = append(opts, registry.WithInsecureRegistry(host))
-			}
-			client, err := registry.New(opts...)
-			if err != nil {
-				return err
-			}
-			defer client.Close()
-			pub, err := release.Publish(cmd.Context(), release.PublishOptions{
-				Destination:   to,
-				Insecure:      insecure,
-				Version:       version,
-				Components:    components,
-				Seed:          seed,
-				RemoteOptions: client.RemoteOptions(cmd.Context()),
-			})
-			if err != nil {
-				return err
-			}
-			sets := publishedMirrorSets(pub, p)
-			summary := []string{
-				fmt.Sprintf("Published release %s (%s, %d components) to %s", pub.Version, pub.Arch, len(pub.Components), to),
-				"release: " + pub.Release,
-				"tag:     " + pub.ReleaseTag,
-				"mirror:  " + pub.MirrorRelease,
-			}
-			w := cmd.OutOrStdout()
-			if out == "" {
-				for _, l := range summary {
-					fmt.Fprintln(w, "# "+l)
-				}
-				fmt.Fprintf(w, "# Mirror sets for this release (apply them, or pass this output to hcpmirror with -f):\n")
-				_, err := io.WriteString(w, sets)
-				return err
-			}
-			if err := atomicfile.WriteFile(out, []byte(sets), atomicfile.DefaultPerm); err != nil {
-				return err
-			}
-			for _, l := range summary {
-				fmt.Fprintln(w, l)
-			}
-			access := accessFlag(reg, insecure, to)
-			fmt.Fprintf(w, "mirror sets: %s (ImageDigestMirrorSet and ImageTagMirrorSet %q)\n", out, publishSetName)
-			fmt.Fprintf(w, "next:\n  hcpmirror release info -f %s%s %s\n  hcpmirror verify -f %s%s --release %s\n",
-				out, access, pub.ReleaseTag, out, access, pub.Release)
-			return nil
-		},
-	}
-	reg.register(cmd)
-	cmd.Flags().StringVar(&to, "to", "", "registry to push to, HOST:PORT with an optional /path prefix (required)")
-	cmd.Flags().StringVar(&version, "version", release.DefaultVersion, "release version")
-	cmd.Flags().IntVar(&components, "components", release.DefaultComponentCount, "number of components")
-	cmd.Flags().Int64Var(&seed, "seed", 0, "content seed: the same seed gives the same digests")
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "push over plain HTTP or without TLS verification (same as --insecure-registry for the --to host)")
-	cmd.Flags().StringVar(&out, "mirrorsets-out", "", "write the mirror sets to FILE instead of stdout")
-	cmd.Flags().StringVar(&policy, "source-policy", string(mirrorset.NeverContactSource), "mirrorSourcePolicy of the entries: NeverContactSource or AllowContactingSource")
-	return cmd
-}
-
-// publishSetName names the mirror sets publish writes.
-const publishSetName = "hcpmirror-release"
-
-// accessFlag is the registry flag the next commands need to reach the
-// registry published to, for the hints publish prints.
-func accessFlag(reg registryFlags, insecure bool, to string) string {
-	var s string
-	for _, c := range reg.caFiles {
-		s += " --ca-file " + c
-	}
-	if insecure {
-		host, _, _ := strings.Cut(to, "/")
-		s += " --insecure-registry " + host
-	}
-	return s
-}
-
-// publishedMirrorSets renders the ImageDigestMirrorSet (both repositories)
-// and the ImageTagMirrorSet (the release repository, for its tag) of a
-// publication, the way oc-mirror v2 mirrors a release.
-func publishedMirrorSets(pub *release.Published, policy mirrorset.Policy) string {
-	var b strings.Builder
-	entry := func(e release.MirrorEntry) {
-		fmt.Fprintf(&b, "  - source: %s\n    mirrors:\n", e.Source)
-		for _, m := range e.Mirrors {
-			fmt.Fprintf(&b, "    - %s\n", m)
-		}
-		fmt.Fprintf(&b, "    mirrorSourcePolicy: %s\n", policy)
-	}
-	fmt.Fprintf(&b, "---\napiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: %s\nspec:\n  imageDigestMirrors:\n", publishSetName)
-	for _, e := range pub.Mirrors {
-		entry(e)
-	}
-	fmt.Fprintf(&b, "---\napiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata:\n  name: %s\nspec:\n  imageTagMirrors:\n", publishSetName)
-	for _, e := range pub.Mirrors {
-		if e.Source == release.CanonicalReleaseRepository {
-			entry(e)
-		}
-	}
-	return b.String()
 }

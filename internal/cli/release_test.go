@@ -6,12 +6,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
 
+	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
+	labcli "github.com/hcpmirror/hcpmirror/internal/lab/cli"
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
@@ -47,15 +52,16 @@ type publishedRelease struct {
 	tag     string // canonical tag reference
 }
 
-// publishWithCLI pushes a 20-component release to reg with `release
-// publish` and returns what it printed. The payload names quay.io; the
-// mirror sets say NeverContactSource, so no test can reach quay.io.
+// publishWithCLI pushes a 20-component release to reg with
+// `hcpmirror-lab release publish` and returns what it printed. The payload
+// names quay.io; the mirror sets say NeverContactSource, so no test can
+// reach quay.io.
 func publishWithCLI(t *testing.T, reg *testreg.Registry, extra ...string) publishedRelease {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
 	args := append([]string{"release", "publish", "--to", reg.Addr, "--insecure", "--components", releaseComponents, "--mirrorsets-out", out}, extra...)
 	var stdout, stderr bytes.Buffer
-	if code := Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+	if code := labcli.Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("release publish: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 	p := publishedRelease{mirrors: out}
@@ -73,60 +79,14 @@ func publishWithCLI(t *testing.T, reg *testreg.Registry, extra ...string) publis
 	return p
 }
 
-func TestReleasePublishCommand(t *testing.T) {
-	cliEnv(t)
-	reg := testreg.Start(t)
-	dir := t.TempDir()
-	replace := map[string]string{reg.Addr: "MIRROR", dir: "TMP"}
-
-	tests := []struct {
-		name     string
-		args     []string
-		wantExit int
-	}{
-		{name: "to-file", args: []string{"--to", reg.Addr, "--insecure", "--components", releaseComponents, "--mirrorsets-out", filepath.Join(dir, "ms.yaml")}},
-		{name: "to-stdout", args: []string{"--to", reg.Addr, "--insecure", "--components", "3", "--version", "4.17.1", "--seed", "7", "--source-policy", "AllowContactingSource"}},
-		{name: "no-destination", args: []string{"--components", "3"}, wantExit: 1},
-		{name: "bad-policy", args: []string{"--to", reg.Addr, "--source-policy", "Sometimes"}, wantExit: 1},
-		{name: "bad-version", args: []string{"--to", reg.Addr, "--insecure", "--version", "four"}, wantExit: 1},
+// publishedMirrorSets is the mirror sets of pub as YAML, as `hcpmirror-lab
+// release publish` writes them.
+func publishedMirrorSets(pub *synthrelease.Published, policy mirrorset.Policy) string {
+	b, err := pub.MirrorSetsYAML("hcpmirror-release", configv1.MirrorSourcePolicy(policy))
+	if err != nil {
+		panic(err) // typed objects always encode
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, got := runHcpmirror(t, append([]string{"release", "publish"}, tt.args...), replace)
-			if code != tt.wantExit {
-				t.Errorf("exit status = %d, want %d\n%s", code, tt.wantExit, got)
-			}
-			checkGolden(t, "release", "publish-"+tt.name, got)
-		})
-	}
-
-	// Both forms of output are mirror sets hcpmirror itself accepts.
-	var stdout, stderr bytes.Buffer
-	if code := Execute(context.Background(), []string{"release", "publish", "--to", reg.Addr, "--insecure", "--components", "3"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
-		t.Fatalf("release publish: exit %d: %s", code, stderr.String())
-	}
-	stdoutFile := filepath.Join(dir, "stdout.yaml")
-	if err := os.WriteFile(stdoutFile, stdout.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{stdoutFile, filepath.Join(dir, "ms.yaml")} {
-		sets, _, err := mirrorset.Load(f)
-		if err != nil {
-			t.Fatalf("loading %s: %v", f, err)
-		}
-		cfg, err := mirrorset.Compile(sets)
-		if err != nil {
-			t.Fatalf("compiling %s: %v", f, err)
-		}
-		res, err := cfg.Resolve(release.CanonicalReleaseRepository + ":4.16.3-x86_64")
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []string{reg.Addr + "/openshift/release-images:4.16.3-x86_64"}
-		if diff := cmp.Diff(want, res.References()); diff != "" {
-			t.Errorf("%s: release tag pull sources (-want +got):\n%s", f, diff)
-		}
-	}
+	return string(b)
 }
 
 func TestReleaseInfoCommand(t *testing.T) {
@@ -135,7 +95,7 @@ func TestReleaseInfoCommand(t *testing.T) {
 	pub := publishWithCLI(t, reg)
 	// A second release without boot images or metadata, in its own
 	// repositories, with its own mirror sets.
-	noBoot, err := release.Publish(t.Context(), release.PublishOptions{
+	noBoot, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 		Destination:    reg.Addr,
 		Components:     3,
 		Seed:           3,
@@ -209,25 +169,25 @@ func TestLintRelease(t *testing.T) {
 	}
 	// Keep only the release-image entry of the digest set.
 	var kept []string
-	skip := false
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, "source: "+release.CanonicalComponentRepository) {
-			skip = true
-			// drop the "- mirrors:" line already kept before source:
-			if n := len(kept); n > 0 && strings.HasPrefix(strings.TrimSpace(kept[n-1]), "- ") {
-				kept = kept[:n-1]
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var idms configv1.ImageDigestMirrorSet
+		if err := yaml.Unmarshal([]byte(doc), &idms); err != nil {
+			t.Fatal(err)
+		}
+		if idms.Kind == "ImageDigestMirrorSet" {
+			idms.Spec.ImageDigestMirrors = slices.DeleteFunc(idms.Spec.ImageDigestMirrors, func(m configv1.ImageDigestMirrors) bool {
+				return m.Source == release.CanonicalComponentRepository
+			})
+			b, err := manifest.EncodeYAML(&idms)
+			if err != nil {
+				t.Fatal(err)
 			}
-			continue
+			doc = string(b)
 		}
-		if skip && (strings.HasPrefix(line, "  - ") || strings.HasPrefix(line, "---") || !strings.HasPrefix(line, "  ")) {
-			skip = false
-		}
-		if !skip {
-			kept = append(kept, line)
-		}
+		kept = append(kept, doc)
 	}
 	partial := filepath.Join(t.TempDir(), "partial.yaml")
-	if err := os.WriteFile(partial, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+	if err := os.WriteFile(partial, []byte(strings.Join(kept, "\n---\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, got = runHcpmirror(t, []string{"lint", "-f", partial, "--release", pub.tag, "--insecure-registry", reg.Addr}, nil)
@@ -242,8 +202,9 @@ func TestCertDir(t *testing.T) {
 	cliEnv(t)
 	reg := testreg.Start(t, testreg.WithTLS())
 	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
-	if code, got := runHcpmirror(t, []string{"release", "publish", "--to", reg.Addr, "--ca-file", reg.CAFile, "--components", "5", "--mirrorsets-out", out}, nil); code != 0 {
-		t.Fatalf("publish: %s", got)
+	var stdout, stderr bytes.Buffer
+	if code := labcli.Execute(t.Context(), []string{"release", "publish", "--to", reg.Addr, "--ca-file", reg.CAFile, "--components", "5", "--mirrorsets-out", out}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("publish: %s%s", stdout.String(), stderr.String())
 	}
 	certs := filepath.Join(t.TempDir(), "certs.d")
 	if err := os.MkdirAll(filepath.Join(certs, reg.Addr), 0o755); err != nil {

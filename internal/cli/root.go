@@ -58,7 +58,6 @@ disconnected clusters.`,
 
 // subcommands lists every subcommand constructor; each lives in its own file.
 var subcommands = []func() *cobra.Command{
-	newDemoCommand,
 	newResolveCommand,
 	newOverridesCommand,
 	newSyncICSCommand,
@@ -71,5 +70,4 @@ var subcommands = []func() *cobra.Command{
 	newRegistriesConfCommand,
 	newReleaseCommand,
 	newVerifyCommand,
-	newRegistryCommand,
 }

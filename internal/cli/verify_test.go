@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
@@ -95,7 +96,7 @@ func TestVerifyNeverContactsBlockedSource(t *testing.T) {
 	source := testreg.Unreachable(t)
 	var faults testreg.Switch
 	reg := testreg.Start(t, testreg.WithHandler(faults.Wrap))
-	pub, err := release.Publish(t.Context(), release.PublishOptions{
+	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 		Destination: reg.Addr,
 		Components:  5,
 		EditManifests: func(files map[string][]byte) error {
@@ -144,7 +145,7 @@ func TestVerifyCommandFlags(t *testing.T) {
 	cliEnv(t)
 	reg := testreg.Start(t)
 	elsewhere := testreg.Start(t)
-	pub, err := release.Publish(t.Context(), release.PublishOptions{
+	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 		Destination: reg.Addr,
 		Components:  3,
 		EditManifests: func(files map[string][]byte) error {

@@ -20,6 +20,7 @@ import (
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	testregistry "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -37,7 +38,7 @@ func TestReleaseResolvedThroughMirrors(t *testing.T) {
 	reg := testregistry.Start(t, testregistry.WithTLS(), testregistry.WithBasicAuth("mirror-user", "s3cret"))
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig.RootCAs = reg.CertPool
-	pub, err := release.Publish(ctx, release.PublishOptions{
+	pub, err := synthrelease.Publish(ctx, synthrelease.PublishOptions{
 		Destination: reg.Addr, Components: 60, // enough to include the hypershift component
 		RemoteOptions: []remote.Option{remote.WithTransport(tr), remote.WithAuth(&authn.Basic{Username: "mirror-user", Password: "s3cret"})},
 	})

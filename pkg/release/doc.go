@@ -1,5 +1,5 @@
-// Package release reads and writes the OpenShift release payload: the one
-// image that names every other image a cluster runs.
+// Package release reads the OpenShift release payload: the one image that
+// names every other image a cluster runs.
 //
 // # What a release image is
 //
@@ -52,11 +52,7 @@
 //
 // # Writing
 //
-// [Publish] builds a synthetic but structurally faithful release (components,
-// a few multi-arch indexes, the KubeVirt container, the release image) and
-// pushes it where oc-mirror v2 would have put a mirrored one:
-// <dest>/openshift/release:<version>-<arch>-<component> and
-// <dest>/openshift/release-images:<version>-<arch>. The payload still names
-// quay.io, so the result only resolves through the mirror entries that
-// [Published] returns — exactly the situation of a disconnected install.
+// Synthetic releases for labs and tests are built by
+// internal/lab/synthrelease, outside the shipped binary; this package only
+// reads.
 package release

@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
-	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
 // benchFixture is one full-size release (190 components) on a local TLS
@@ -23,7 +23,7 @@ import (
 type benchFixture struct {
 	reg     *testreg.Registry
 	certDir string
-	pub     *release.Published
+	pub     *synthrelease.Published
 	cfg     *mirrorset.Config
 	err     error
 }
@@ -61,9 +61,9 @@ func benchRelease(b *testing.B) *benchFixture {
 		}
 		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.reg.CertPool}}
 		defer tr.CloseIdleConnections()
-		f.pub, f.err = release.Publish(context.Background(), release.PublishOptions{
+		f.pub, f.err = synthrelease.Publish(context.Background(), synthrelease.PublishOptions{
 			Destination:   f.reg.Addr,
-			Components:    release.DefaultComponentCount,
+			Components:    synthrelease.DefaultComponentCount,
 			RemoteOptions: []remote.Option{remote.WithTransport(tr)},
 		})
 		if f.err != nil {

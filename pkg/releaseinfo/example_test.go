@@ -6,6 +6,7 @@ import (
 	"log"
 	"strings"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -23,7 +24,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer mirror.Close()
-	pub, err := release.Publish(ctx, release.PublishOptions{Destination: mirror.Addr, Components: 5})
+	pub, err := synthrelease.Publish(ctx, synthrelease.PublishOptions{Destination: mirror.Addr, Components: 5})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -34,7 +35,7 @@ const (
 // published is a release pushed to one or more mirrors, named under a
 // source host of the test's choosing.
 type published struct {
-	*release.Published
+	*synthrelease.Published
 	// source is the host the canonical names use ("quay.io" or a test
 	// address standing in for it).
 	source string
@@ -78,7 +79,7 @@ func publish(t testing.TB, source string, po publishOpts, regs ...*testreg.Regis
 		if reg.Username != "" {
 			auth = &authn.Basic{Username: reg.Username, Password: reg.Password}
 		}
-		pub, err := release.Publish(t.Context(), release.PublishOptions{
+		pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 			Destination: reg.Addr,
 			Components:  n,
 			Seed:        po.seed,
@@ -149,8 +150,8 @@ func compile(t testing.TB, digest, tag []entry) *mirrorset.Config {
 func releaseMirrors(p *published, policy mirrorset.Policy, mirrorAddrs ...string) []entry {
 	var rel, comp []string
 	for _, a := range mirrorAddrs {
-		rel = append(rel, a+"/"+release.DefaultReleaseRepo)
-		comp = append(comp, a+"/"+release.DefaultComponentsRepo)
+		rel = append(rel, a+"/"+synthrelease.DefaultReleaseRepo)
+		comp = append(comp, a+"/"+synthrelease.DefaultComponentsRepo)
 	}
 	return []entry{
 		{source: p.releaseRepo(), mirrors: rel, policy: policy},

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -43,14 +44,14 @@ func TestLookupThroughMirror(t *testing.T) {
 	if rel.Image != pub.release {
 		t.Errorf("Image = %s, want the canonical %s", rel.Image, pub.release)
 	}
-	if want := mirror.Addr + "/" + release.DefaultReleaseRepo + "@" + digestOf(pub.release); rel.ServedBy != want {
+	if want := mirror.Addr + "/" + synthrelease.DefaultReleaseRepo + "@" + digestOf(pub.release); rel.ServedBy != want {
 		t.Errorf("ServedBy = %s, want %s", rel.ServedBy, want)
 	}
 	if rel.Digest != digestOf(pub.release) || rel.PlatformDigest != rel.Digest {
 		t.Errorf("Digest, PlatformDigest = %s, %s; want both %s", rel.Digest, rel.PlatformDigest, digestOf(pub.release))
 	}
-	if rel.Version != release.DefaultVersion {
-		t.Errorf("Version = %q, want %q", rel.Version, release.DefaultVersion)
+	if rel.Version != synthrelease.DefaultVersion {
+		t.Errorf("Version = %q, want %q", rel.Version, synthrelease.DefaultVersion)
 	}
 	if diff := cmp.Diff(pub.components, rel.Components); diff != "" {
 		t.Errorf("Components (-want +got):\n%s", diff)
@@ -119,11 +120,11 @@ func TestLookupFallsThrough(t *testing.T) {
 		{name: "digest mismatch", fault: func(p *published) testreg.Middleware {
 			// Serve another manifest under the release's digest.
 			d := digestOf(p.release)
-			other := "/manifests/" + release.DefaultVersion + "-" + release.DefaultArch + "-etcd"
+			other := "/manifests/" + synthrelease.DefaultVersion + "-" + synthrelease.DefaultArch + "-etcd"
 			return func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if strings.HasSuffix(r.URL.Path, "/manifests/"+d) {
-						r.URL.Path = "/v2/" + release.DefaultComponentsRepo + other
+						r.URL.Path = "/v2/" + synthrelease.DefaultComponentsRepo + other
 					}
 					next.ServeHTTP(w, r)
 				})
@@ -166,8 +167,8 @@ func TestLookupFallsThrough(t *testing.T) {
 			if !strings.HasPrefix(rel.ServedBy, wantHost+"/") {
 				t.Errorf("ServedBy = %s, want a reference on %s", rel.ServedBy, wantHost)
 			}
-			if rel.Image != pub.release || rel.Version != release.DefaultVersion {
-				t.Errorf("Image, Version = %s, %s; want %s, %s", rel.Image, rel.Version, pub.release, release.DefaultVersion)
+			if rel.Image != pub.release || rel.Version != synthrelease.DefaultVersion {
+				t.Errorf("Image, Version = %s, %s; want %s, %s", rel.Image, rel.Version, pub.release, synthrelease.DefaultVersion)
 			}
 		})
 	}
@@ -194,7 +195,7 @@ func TestLookupSourceAsLastResort(t *testing.T) {
 // paths, so reg plays quay.io itself.
 func publishAtSource(t *testing.T, reg *testreg.Registry) *published {
 	t.Helper()
-	pub, err := release.Publish(t.Context(), release.PublishOptions{
+	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 		Destination:    reg.Addr,
 		Components:     testComponents,
 		ComponentsRepo: strings.TrimPrefix(componentPath, "/"),
@@ -242,8 +243,8 @@ func TestLookupNeverContactsBlockedSource(t *testing.T) {
 	}
 	d := digestOf(pub.release)
 	want := []attempt{
-		{down + "/" + release.DefaultReleaseRepo + "@" + d, registry.Unreachable},
-		{empty.Addr + "/" + release.DefaultReleaseRepo + "@" + d, registry.NotFound},
+		{down + "/" + synthrelease.DefaultReleaseRepo + "@" + d, registry.Unreachable},
+		{empty.Addr + "/" + synthrelease.DefaultReleaseRepo + "@" + d, registry.NotFound},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("attempts (-want +got):\n%s", diff)
@@ -282,16 +283,16 @@ func TestLookupTagAndDigest(t *testing.T) {
 	tagMirror := testreg.Start(t)
 	pub := publish(t, source, publishOpts{}, digestMirror, tagMirror)
 	idms := releaseMirrors(pub, mirrorset.NeverContactSource, digestMirror.Addr)
-	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{tagMirror.Addr + "/" + release.DefaultReleaseRepo}, policy: mirrorset.NeverContactSource}}
+	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{tagMirror.Addr + "/" + synthrelease.DefaultReleaseRepo}, policy: mirrorset.NeverContactSource}}
 	cfg := compile(t, idms, itms)
 	p := newProvider(t, trust(digestMirror, tagMirror))
-	tagBefore, digestBefore := manifestGets(tagMirror, release.DefaultReleaseRepo), manifestGets(digestMirror, release.DefaultReleaseRepo)
+	tagBefore, digestBefore := manifestGets(tagMirror, synthrelease.DefaultReleaseRepo), manifestGets(digestMirror, synthrelease.DefaultReleaseRepo)
 
 	byTag, err := p.Lookup(t.Context(), cfg, pub.releaseTag, nil)
 	if err != nil {
 		t.Fatalf("Lookup(tag) = %v", err)
 	}
-	if want := tagMirror.Addr + "/" + release.DefaultReleaseRepo + ":" + release.DefaultVersion + "-" + release.DefaultArch; byTag.ServedBy != want {
+	if want := tagMirror.Addr + "/" + synthrelease.DefaultReleaseRepo + ":" + synthrelease.DefaultVersion + "-" + synthrelease.DefaultArch; byTag.ServedBy != want {
 		t.Errorf("tag: ServedBy = %s, want the tag mirror %s", byTag.ServedBy, want)
 	}
 	if byTag.Image != pub.release || byTag.Reference != pub.releaseTag {
@@ -305,8 +306,8 @@ func TestLookupTagAndDigest(t *testing.T) {
 	if !strings.HasPrefix(byDigest.ServedBy, digestMirror.Addr+"/") {
 		t.Errorf("digest: ServedBy = %s, want the digest mirror", byDigest.ServedBy)
 	}
-	tagN := manifestGets(tagMirror, release.DefaultReleaseRepo) - tagBefore
-	digestN := manifestGets(digestMirror, release.DefaultReleaseRepo) - digestBefore
+	tagN := manifestGets(tagMirror, synthrelease.DefaultReleaseRepo) - tagBefore
+	digestN := manifestGets(digestMirror, synthrelease.DefaultReleaseRepo) - digestBefore
 	if tagN != 1 || digestN != 1 {
 		t.Errorf("manifest requests: tag mirror %d, digest mirror %d; want 1 each", tagN, digestN)
 	}
@@ -385,7 +386,7 @@ func TestLookupCache(t *testing.T) {
 	mirror := testreg.Start(t, testreg.WithBasicAuth("puller", "s3cret-pass"))
 	pub := publish(t, source, publishOpts{}, mirror)
 	idms := releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr)
-	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{mirror.Addr + "/" + release.DefaultReleaseRepo}, policy: mirrorset.NeverContactSource}}
+	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{mirror.Addr + "/" + synthrelease.DefaultReleaseRepo}, policy: mirrorset.NeverContactSource}}
 	cfg := compile(t, idms, itms)
 	clock := &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	down := closedAddr(t)
@@ -492,7 +493,7 @@ func TestLookupSingleflight(t *testing.T) {
 	cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr), nil)
 	hold := make(chan struct{})
 	sw.Set(testreg.When(testreg.ManifestRequests, testreg.Hold(hold)))
-	before := manifestGets(mirror, release.DefaultReleaseRepo)
+	before := manifestGets(mirror, synthrelease.DefaultReleaseRepo)
 
 	p := newProvider(t, trust(mirror))
 	pl, err := p.plan("release", cfg, pub.release, nil)
@@ -520,7 +521,7 @@ func TestLookupSingleflight(t *testing.T) {
 			t.Errorf("lookup %d got a different *Release", i)
 		}
 	}
-	if got := manifestGets(mirror, release.DefaultReleaseRepo) - before; got != 1 {
+	if got := manifestGets(mirror, synthrelease.DefaultReleaseRepo) - before; got != 1 {
 		t.Errorf("%d manifest requests for the release, want 1", got)
 	}
 }
@@ -606,7 +607,7 @@ func TestLookupManifestList(t *testing.T) {
 		mutate.IndexAddendum{Add: amd64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
 		mutate.IndexAddendum{Add: arm64, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
 	)
-	multiTag := relRef.Context().Tag(release.DefaultVersion + "-multi")
+	multiTag := relRef.Context().Tag(synthrelease.DefaultVersion + "-multi")
 	if err := remote.WriteIndex(multiTag, idx, remote.WithContext(t.Context())); err != nil {
 		t.Fatal(err)
 	}
@@ -699,11 +700,11 @@ func TestImageMetadata(t *testing.T) {
 	mirror := testreg.Start(t)
 	pub := publish(t, source, publishOpts{}, mirror)
 	idms := releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr)
-	itms := []entry{{source: pub.componentRepo(), mirrors: []string{mirror.Addr + "/" + release.DefaultComponentsRepo}, policy: mirrorset.NeverContactSource}}
+	itms := []entry{{source: pub.componentRepo(), mirrors: []string{mirror.Addr + "/" + synthrelease.DefaultComponentsRepo}, policy: mirrorset.NeverContactSource}}
 	cfg := compile(t, idms, itms)
 	p := newProvider(t, trust(mirror))
 
-	var multi, single release.PushedImage
+	var multi, single synthrelease.PushedImage
 	for _, img := range pub.Pushed {
 		if img.Index && multi.Name == "" {
 			multi = img

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -23,7 +24,7 @@ func TestVerifyAllReachable(t *testing.T) {
 	source := testreg.Unreachable(t)
 	mirror := testreg.Start(t)
 	pub := publish(t, source, publishOpts{}, mirror)
-	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{mirror.Addr + "/" + release.DefaultReleaseRepo}}}
+	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{mirror.Addr + "/" + synthrelease.DefaultReleaseRepo}}}
 	cfg := compile(t, releaseMirrors(pub, mirrorset.AllowContactingSource, mirror.Addr), itms)
 
 	var mu sync.Mutex
@@ -115,7 +116,7 @@ func TestVerifyMirrorLackingComponent(t *testing.T) {
 		if m.Source != pub.componentRepo() || !m.SourceBlocked {
 			t.Errorf("Source, SourceBlocked = %q, %v; want %q, true", m.Source, m.SourceBlocked, pub.componentRepo())
 		}
-		wantRef := partial.Addr + "/" + release.DefaultComponentsRepo + "@" + lacking
+		wantRef := partial.Addr + "/" + synthrelease.DefaultComponentsRepo + "@" + lacking
 		type attempt struct {
 			Ref  string
 			Kind registry.Kind
@@ -151,7 +152,7 @@ func TestVerifyReleaseUnreachable(t *testing.T) {
 		t.Fatalf("report = %+v, want one failed release check", rep)
 	}
 	c := rep.Checks[0]
-	if len(c.Attempts()) != 2 || c.PullSources[0] != down+"/"+release.DefaultReleaseRepo+"@sha256:"+strings.Repeat("cd", 32) {
+	if len(c.Attempts()) != 2 || c.PullSources[0] != down+"/"+synthrelease.DefaultReleaseRepo+"@sha256:"+strings.Repeat("cd", 32) {
 		t.Errorf("attempts, pull sources = %v, %v; want the two mirrors", c.Attempts(), c.PullSources)
 	}
 }
@@ -186,7 +187,7 @@ func TestVerifyFindings(t *testing.T) {
 	}
 	pub := publish(t, source, publishOpts{edit: edit}, mirror)
 	cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr), nil)
-	before := mirror.RequestsByPath()["/v2/"+release.DefaultComponentsRepo+"/manifests/"+digestOf(shared)]
+	before := mirror.RequestsByPath()["/v2/"+synthrelease.DefaultComponentsRepo+"/manifests/"+digestOf(shared)]
 
 	rep, err := newProvider(t, trust(mirror, elsewhere)).Verify(t.Context(), cfg, pub.release, nil, VerifyOptions{})
 	if err != nil {
@@ -214,7 +215,7 @@ func TestVerifyFindings(t *testing.T) {
 			t.Errorf("hyperkube: Err = %v, want an *UnpullableError (tag pull, NeverContactSource, digest mirrors only)", c.Err)
 		}
 	}
-	if n := mirror.RequestsByPath()["/v2/"+release.DefaultComponentsRepo+"/manifests/"+digestOf(shared)] - before; n != 1 {
+	if n := mirror.RequestsByPath()["/v2/"+synthrelease.DefaultComponentsRepo+"/manifests/"+digestOf(shared)] - before; n != 1 {
 		t.Errorf("%d requests for the image etcd and cli share, want 1", n)
 	}
 }

@@ -8,11 +8,6 @@ import (
 	"time"
 )
 
-// Middleware wraps the registry's handler. Tests use it to put faults in
-// front of a real registry, the way a flaky proxy or an overloaded mirror
-// would, instead of replacing the registry with a mock.
-type Middleware func(http.Handler) http.Handler
-
 // firstN returns a function that is true for its first n calls (every call
 // when n is negative), safe for concurrent requests.
 func firstN(n int) func() bool {

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +20,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"github.com/sirupsen/logrus"
 )
 
 // client returns an HTTP client for r that trusts r's CA when it has one.
@@ -317,7 +315,7 @@ func TestServe(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Errorf("Serve after cancel = %v, want nil", err)
 	}
-	if _, err := os.Stat(certDir + "/" + caFileName); err != nil {
+	if _, err := os.Stat(certDir + "/ca.crt"); err != nil {
 		t.Errorf("CA in WithCertDir directory is gone after stop: %v", err)
 	}
 	if _, err := net.Dial("tcp", r.Addr); err == nil {
@@ -369,26 +367,6 @@ func TestLog(t *testing.T) {
 	}
 	if n := strings.Count(out, "response completed with error"); n != 1 {
 		t.Errorf("WithLog writer got %d 404 lines, want 1 (the quiet registry's must not leak into it)", n)
-	}
-}
-
-func TestLogRouterFallback(t *testing.T) {
-	t.Parallel()
-	// Entries that no registry wrote keep going where they went before,
-	// so other logrus users in the binary are unaffected.
-	var fallback, sink bytes.Buffer
-	lr := &logRouter{sinks: map[string]io.Writer{}, formatter: plainFormatter{}, fallback: &fallback, fallbackFormatter: plainFormatter{}}
-	id := lr.register(&sink)
-	logger := newTestLogger(lr)
-	logger.WithField(instanceKey, id).Info("from registry")
-	logger.Info("from elsewhere")
-	lr.unregister(id)
-	logger.WithField(instanceKey, id).Info("after close")
-	if got, want := sink.String(), "from registry\n"; got != want {
-		t.Errorf("registry sink = %q, want %q", got, want)
-	}
-	if got, want := fallback.String(), "from elsewhere\n"; got != want {
-		t.Errorf("fallback = %q, want %q", got, want)
 	}
 }
 
@@ -454,17 +432,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-type plainFormatter struct{}
-
-func (plainFormatter) Format(e *logrus.Entry) ([]byte, error) { return []byte(e.Message + "\n"), nil }
-
-func newTestLogger(h logrus.Hook) *logrus.Logger {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	l.AddHook(h)
-	return l
 }
 
 type syncBuffer struct {

@@ -1,4 +1,4 @@
-package release
+package synthrelease
 
 import (
 	"context"
@@ -11,12 +11,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
 // Defaults of [PublishOptions]. They are exported so that a command can show
@@ -93,6 +96,10 @@ type PublishOptions struct {
 	// RemoteOptions are passed to every registry call: auth, a transport
 	// carrying the destination's CA or skipping TLS verification, retries.
 	RemoteOptions []remote.Option
+
+	// Progress, when set, is called after each image is pushed with the
+	// number pushed so far and the total, from one goroutine at a time.
+	Progress func(done, total int)
 
 	// EditManifests, when set, may change, add or delete files of the
 	// release image's last layer before it is built (keys are paths such as
@@ -256,6 +263,10 @@ func (o PublishOptions) config() (*publishConfig, error) {
 	dest := strings.TrimSuffix(c.Destination, "/")
 	if dest == "" {
 		errs = append(errs, errors.New("destination: empty, want host[:port][/path]"))
+	} else if strings.Contains(dest, "://") {
+		// A URL would otherwise fail on the repository grammar with an
+		// error about characters that says nothing of the real mistake.
+		errs = append(errs, fmt.Errorf("destination %q takes HOST[:PORT][/PATH], without a scheme", c.Destination))
 	} else {
 		// Strict: a destination without a registry host would silently
 		// become a Docker Hub path.
@@ -319,10 +330,29 @@ func Publish(ctx context.Context, opts PublishOptions) (*Published, error) {
 		return nil, fmt.Errorf("remote options: %w", err)
 	}
 
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	pushed := func() {
+		if c.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		c.Progress(done, len(rel.images))
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.Concurrency)
 	for _, img := range rel.images[:len(rel.images)-1] {
-		g.Go(func() error { return push(gctx, pusher, img) })
+		g.Go(func() error {
+			if err := push(gctx, pusher, img); err != nil {
+				return err
+			}
+			pushed()
+			return nil
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -330,6 +360,7 @@ func Publish(ctx context.Context, opts PublishOptions) (*Published, error) {
 	if err := push(ctx, pusher, rel.images[len(rel.images)-1]); err != nil {
 		return nil, err
 	}
+	pushed()
 	return rel.published(c), nil
 }
 
@@ -346,12 +377,12 @@ func (r *builtRelease) published(c *publishConfig) *Published {
 	p := &Published{
 		Version:         c.Version,
 		Arch:            c.Arch,
-		ReleaseTag:      CanonicalReleaseRepository + ":" + c.releaseTag(),
+		ReleaseTag:      release.CanonicalReleaseRepository + ":" + c.releaseTag(),
 		BaseImageDigest: r.baseImageDigest,
 		Components:      map[string]string{},
 		Mirrors: []MirrorEntry{
-			{Source: CanonicalReleaseRepository, Mirrors: []string{c.relRepo.String()}},
-			{Source: CanonicalComponentRepository, Mirrors: []string{c.compRepo.String()}},
+			{Source: release.CanonicalReleaseRepository, Mirrors: []string{c.relRepo.String()}},
+			{Source: release.CanonicalComponentRepository, Mirrors: []string{c.compRepo.String()}},
 		},
 	}
 	for _, b := range r.images {
@@ -393,5 +424,5 @@ func marshalYAML(v any) ([]byte, error) {
 
 // canonicalComponent is the reference a payload gives a component digest.
 func canonicalComponent(d v1.Hash) string {
-	return CanonicalComponentRepository + "@" + d.String()
+	return release.CanonicalComponentRepository + "@" + d.String()
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,26 +18,29 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
+
 	// Registered by name in distribution's factories; the configuration
-	// below refers to them as "htpasswd" and "inmemory".
+	// below refers to them as "htpasswd", "inmemory" and "filesystem".
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
-// Option configures a registry started by Start, Listen or Serve.
+// Option configures a registry started by Listen or Serve.
 type Option func(*options) error
 
 type options struct {
 	tls         bool
 	tlsNames    []string
 	certDir     string
+	dataDir     string
 	user        string
 	password    string
 	middlewares []Middleware
@@ -79,6 +84,20 @@ func WithCertDir(dir string) Option {
 	}
 }
 
+// WithDataDir keeps the registry's content in dir, on disk, so that it
+// survives a restart: a registry started again on the same directory serves
+// everything pushed before. Without it content lives in memory and is gone
+// when the registry stops. The directory is created if missing.
+func WithDataDir(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return errors.New("data directory is empty")
+		}
+		o.dataDir = dir
+		return nil
+	}
+}
+
 // WithBasicAuth requires HTTP basic auth with this user and password, checked
 // by distribution's htpasswd access controller (no token server). Without
 // it the registry is anonymous and accepts pushes from anyone.
@@ -97,6 +116,11 @@ func WithBasicAuth(user, password string) Option {
 		return nil
 	}
 }
+
+// Middleware wraps the registry's handler. Tests use it to put faults in
+// front of a real registry, the way a flaky proxy or an overloaded mirror
+// would, instead of replacing the registry with a mock.
+type Middleware func(http.Handler) http.Handler
 
 // WithHandler wraps the registry's handler, for fault injection. Wrappers
 // apply in the order given: the first sees each request first. Request
@@ -144,6 +168,14 @@ type Registry struct {
 	// Username and Password are the basic auth credentials; empty for an
 	// anonymous registry.
 	Username, Password string
+	// AuthFile is a containers-auth.json file (the format podman, skopeo
+	// and hcpmirror's --authfile read) holding the basic auth credentials
+	// for Addr; empty for an anonymous registry. It is written to the data
+	// directory when there is one (and kept), else next to the registry's
+	// temporary files (and removed on Close).
+	AuthFile string
+	// DataDir is where content is stored; empty for in-memory storage.
+	DataDir string
 
 	counters *counters
 	srv      *http.Server
@@ -157,24 +189,8 @@ type Registry struct {
 	closeErr  error
 }
 
-// Start runs a registry for the duration of a test, stopping it in
-// t.Cleanup. It fails the test if the registry cannot start.
-func Start(t testing.TB, opts ...Option) *Registry {
-	t.Helper()
-	r, err := Listen("127.0.0.1:0", opts...)
-	if err != nil {
-		t.Fatalf("starting test registry: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("stopping test registry %s: %v", r.Addr, err)
-		}
-	})
-	return r
-}
-
 // Serve runs a registry on addr until ctx is cancelled, for the
-// `hcpmirror registry serve` command. It prints nothing; use WithReady to
+// `hcpmirror-lab registry serve` command. It prints nothing; use WithReady to
 // learn the address and CA, and WithLog to see distribution's log. A
 // cancelled ctx is a normal stop and returns nil.
 func Serve(ctx context.Context, addr string, opts ...Option) error {
@@ -257,14 +273,24 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 		}
 	}
 
+	storage := configuration.Storage{"inmemory": configuration.Parameters{}}
+	if o.dataDir != "" {
+		dir, err := filepath.Abs(o.dataDir)
+		if err != nil {
+			return nil, fmt.Errorf("data directory %s: %w", o.dataDir, err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
+		storage = configuration.Storage{"filesystem": configuration.Parameters{"rootdirectory": dir}}
+		r.DataDir = dir
+	}
 	config := &configuration.Configuration{}
-	config.Storage = configuration.Storage{
-		"inmemory": configuration.Parameters{},
-		"delete":   configuration.Parameters{"enabled": true},
-		// The purger is a goroutine that outlives nothing useful here.
-		"maintenance": configuration.Parameters{
-			"uploadpurging": map[any]any{"enabled": false},
-		},
+	config.Storage = storage
+	config.Storage["delete"] = configuration.Parameters{"enabled": true}
+	// The purger is a goroutine that outlives nothing useful here.
+	config.Storage["maintenance"] = configuration.Parameters{
+		"uploadpurging": map[any]any{"enabled": false},
 	}
 	config.HTTP.Secret = randomHex(16)
 	if o.user != "" {
@@ -279,6 +305,14 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 			},
 		}
 		r.Username, r.Password = o.user, o.password
+		authDir := r.DataDir
+		if authDir == "" {
+			authDir = r.tmpDir
+		}
+		r.AuthFile = filepath.Join(authDir, authFileName)
+		if err := writeAuthFile(r.AuthFile, r.Addr, o.user, o.password); err != nil {
+			return nil, err
+		}
 	}
 
 	lr := installRouter()
@@ -315,7 +349,8 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 }
 
 // Close stops the registry, dropping open connections, and removes its
-// temporary files. Images pushed to it are gone. It is safe to call twice.
+// temporary files. Images pushed to it are gone, unless it keeps them in a
+// data directory (WithDataDir). It is safe to call twice.
 func (r *Registry) Close() error {
 	r.closeOnce.Do(func() {
 		err := r.srv.Close()
@@ -391,6 +426,27 @@ func writeHtpasswd(path, user, password string) error {
 	line := user + ":" + string(hash) + "\n"
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		return fmt.Errorf("writing htpasswd file: %w", err)
+	}
+	return nil
+}
+
+// authFileName is the name of the auth file a registry with basic auth
+// writes, the name podman gives it.
+const authFileName = "auth.json"
+
+// writeAuthFile writes a containers-auth.json file with one entry, for addr,
+// readable by its owner only: it holds the password.
+func writeAuthFile(path, addr, user, password string) error {
+	b, err := json.MarshalIndent(map[string]any{
+		"auths": map[string]any{
+			addr: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + password))},
+		},
+	}, "", "\t")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing auth file: %w", err)
 	}
 	return nil
 }

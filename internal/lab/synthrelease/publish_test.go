@@ -1,4 +1,4 @@
-package release
+package synthrelease
 
 import (
 	"context"
@@ -22,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
 // testRegistry is an in-memory registry on 127.0.0.1 that counts blob upload
@@ -121,7 +123,7 @@ func TestPublishParseRoundTrip(t *testing.T) {
 
 	// Published, by itself.
 	dest := reg.host + "/mirror/"
-	if want := CanonicalReleaseRepository + ":4.16.3-x86_64"; pub.ReleaseTag != want {
+	if want := release.CanonicalReleaseRepository + ":4.16.3-x86_64"; pub.ReleaseTag != want {
 		t.Errorf("ReleaseTag = %s, want %s", pub.ReleaseTag, want)
 	}
 	if want := dest + "openshift/release-images:4.16.3-x86_64"; pub.MirrorReleaseTag != want {
@@ -223,7 +225,7 @@ func TestPublishParseRoundTrip(t *testing.T) {
 
 	// The release image, read back the way a lookup does.
 	img := fetch(t, mirrored(t, pub, pub.Release))
-	p, err := Parse(img)
+	p, err := release.Parse(img)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -239,10 +241,10 @@ func TestPublishParseRoundTrip(t *testing.T) {
 		t.Errorf("release image has %d layers, want the cluster-version-operator's %d plus one", len(layers), len(cvoLayers))
 	}
 
-	var wantComponents []Component
+	var wantComponents []release.Component
 	for _, n := range componentNames(12) {
 		_, d, _ := strings.Cut(pub.Components[n], "@")
-		wantComponents = append(wantComponents, Component{Name: n, Image: pub.Components[n], Digest: d})
+		wantComponents = append(wantComponents, release.Component{Name: n, Image: pub.Components[n], Digest: d})
 	}
 	if d := cmp.Diff(wantComponents, p.Components); d != "" {
 		t.Errorf("Components (-want +got):\n%s", d)
@@ -251,23 +253,23 @@ func TestPublishParseRoundTrip(t *testing.T) {
 		t.Errorf("Unpinned = %v, want none", p.Unpinned)
 	}
 	for _, c := range p.Components {
-		if !strings.HasPrefix(c.Image, CanonicalComponentRepository+"@sha256:") {
+		if !strings.HasPrefix(c.Image, release.CanonicalComponentRepository+"@sha256:") {
 			t.Errorf("component %s: image %s does not name the canonical repository", c.Name, c.Image)
 		}
 	}
 	for _, tag := range p.ImageReferences.Spec.Tags {
-		if tag.Name == "hyperkube" && !regexp.MustCompile(`^kubernetes=1\.29\.\d+$`).MatchString(tag.Annotations[AnnotationVersions]) {
-			t.Errorf("hyperkube %s = %q, want kubernetes=1.29.z", AnnotationVersions, tag.Annotations[AnnotationVersions])
+		if tag.Name == "hyperkube" && !regexp.MustCompile(`^kubernetes=1\.29\.\d+$`).MatchString(tag.Annotations[release.AnnotationVersions]) {
+			t.Errorf("hyperkube %s = %q, want kubernetes=1.29.z", release.AnnotationVersions, tag.Annotations[release.AnnotationVersions])
 		}
 	}
 
-	wantMeta := &Metadata{
-		Kind:     MetadataKind,
+	wantMeta := &release.Metadata{
+		Kind:     release.MetadataKind,
 		Version:  "4.16.3",
 		Previous: []string{"4.16.0", "4.16.1", "4.16.2"},
 		Metadata: map[string]string{
-			MetadataChannelsKey: "candidate-4.16,fast-4.16,stable-4.16",
-			MetadataURLKey:      "https://errata.example.com/synthetic/4.16.3",
+			release.MetadataChannelsKey: "candidate-4.16,fast-4.16,stable-4.16",
+			release.MetadataURLKey:      "https://errata.example.com/synthetic/4.16.3",
 		},
 	}
 	if d := cmp.Diff(wantMeta, p.Metadata); d != "" {
@@ -277,8 +279,8 @@ func TestPublishParseRoundTrip(t *testing.T) {
 	if p.BootImages == nil || p.Stream == nil {
 		t.Fatalf("BootImages, Stream = %v, %v, want both", p.BootImages, p.Stream)
 	}
-	if p.BootImages.Metadata.Namespace != BootImagesNamespace || p.BootImages.Data.ReleaseVersion != "4.16.3" {
-		t.Errorf("BootImages = %+v, want namespace %s, releaseVersion 4.16.3", p.BootImages, BootImagesNamespace)
+	if p.BootImages.Metadata.Namespace != release.BootImagesNamespace || p.BootImages.Data.ReleaseVersion != "4.16.3" {
+		t.Errorf("BootImages = %+v, want namespace %s, releaseVersion 4.16.3", p.BootImages, release.BootImagesNamespace)
 	}
 	kv := p.Stream.Architectures["x86_64"].Images.KubeVirt
 	if kv == nil || kv.DigestRef != pub.KubeVirt {
@@ -293,13 +295,13 @@ func TestPublishParseRoundTrip(t *testing.T) {
 
 	// Nothing written is lost in decoding: the parsed types re-encode to the
 	// files that were published.
-	if d := cmp.Diff(asAny(t, written[ImageReferencesFile]), marshalAny(t, p.ImageReferences)); d != "" {
+	if d := cmp.Diff(asAny(t, written[release.ImageReferencesFile]), marshalAny(t, p.ImageReferences)); d != "" {
 		t.Errorf("image-references round trip (-written +parsed):\n%s", d)
 	}
-	if d := cmp.Diff(asAny(t, written[MetadataFile]), marshalAny(t, p.Metadata)); d != "" {
+	if d := cmp.Diff(asAny(t, written[release.MetadataFile]), marshalAny(t, p.Metadata)); d != "" {
 		t.Errorf("release-metadata round trip (-written +parsed):\n%s", d)
 	}
-	cmJSON, err := yaml.YAMLToJSON(written[BootImagesFile])
+	cmJSON, err := yaml.YAMLToJSON(written[release.BootImagesFile])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,31 +356,31 @@ func TestPublishDeterministic(t *testing.T) {
 
 func TestParseUnpinnedComponent(t *testing.T) {
 	reg := newTestRegistry(t)
-	tagged := CanonicalComponentRepository + ":4.16-etcd"
-	short := CanonicalComponentRepository + "@sha256:1234"
+	tagged := release.CanonicalComponentRepository + ":4.16-etcd"
+	short := release.CanonicalComponentRepository + "@sha256:1234"
 	pub, err := Publish(t.Context(), PublishOptions{
 		Destination: reg.host,
 		Components:  4,
 		EditManifests: func(files map[string][]byte) error {
-			var refs ImageReferences
-			if err := json.Unmarshal(files[ImageReferencesFile], &refs); err != nil {
+			var refs release.ImageReferences
+			if err := json.Unmarshal(files[release.ImageReferencesFile], &refs); err != nil {
 				return err
 			}
 			refs.Spec.Tags[2].From.Name = tagged // etcd
 			refs.Spec.Tags[3].From.Name = short  // cli
 			b, err := json.Marshal(refs)
-			files[ImageReferencesFile] = b
+			files[release.ImageReferencesFile] = b
 			return err
 		},
 	})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	p, err := Parse(fetch(t, pub.MirrorRelease))
+	p, err := release.Parse(fetch(t, pub.MirrorRelease))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	want := []Component{{Name: "etcd", Image: tagged}, {Name: "cli", Image: short}}
+	want := []release.Component{{Name: "etcd", Image: tagged}, {Name: "cli", Image: short}}
 	if d := cmp.Diff(want, p.Unpinned); d != "" {
 		t.Errorf("Unpinned (-want +got):\n%s", d)
 	}
@@ -393,24 +395,24 @@ func TestParseMissingImageReferences(t *testing.T) {
 		Destination: reg.host,
 		Components:  2,
 		EditManifests: func(files map[string][]byte) error {
-			delete(files, ImageReferencesFile)
+			delete(files, release.ImageReferencesFile)
 			return nil
 		},
 	})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	_, err = Parse(fetch(t, pub.MirrorRelease))
-	if !errors.Is(err, ErrNoImageReferences) {
+	_, err = release.Parse(fetch(t, pub.MirrorRelease))
+	if !errors.Is(err, release.ErrNoImageReferences) {
 		t.Fatalf("Parse = %v, want ErrNoImageReferences", err)
 	}
-	if !strings.Contains(err.Error(), ImageReferencesFile) || !strings.Contains(err.Error(), "layer sha256:") {
+	if !strings.Contains(err.Error(), release.ImageReferencesFile) || !strings.Contains(err.Error(), "layer sha256:") {
 		t.Errorf("Parse error %q does not name the file and the layer", err)
 	}
 
 	// The cluster-version-operator image, which release images are built
 	// on, is not itself a release.
-	if _, err := Parse(fetch(t, pub.Pushed[0].Digest)); !errors.Is(err, ErrNoImageReferences) {
+	if _, err := release.Parse(fetch(t, pub.Pushed[0].Digest)); !errors.Is(err, release.ErrNoImageReferences) {
 		t.Errorf("Parse(cluster-version-operator) = %v, want ErrNoImageReferences", err)
 	}
 }
@@ -424,11 +426,11 @@ func TestParseReadsOnlyLastLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := r.images[len(r.images)-1].taggable.(v1.Image)
-	if _, err := Parse(release); err != nil {
+	relImg := r.images[len(r.images)-1].taggable.(v1.Image)
+	if _, err := release.Parse(relImg); err != nil {
 		t.Fatalf("Parse(release) = %v", err)
 	}
-	layers, err := release.Layers()
+	layers, err := relImg.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,98 +442,15 @@ func TestParseReadsOnlyLastLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Parse(onTop); !errors.Is(err, ErrNoImageReferences) {
+	if _, err := release.Parse(onTop); !errors.Is(err, release.ErrNoImageReferences) {
 		t.Errorf("Parse(release + one more layer) = %v, want ErrNoImageReferences", err)
 	}
 	empty, err := newImage(nil, "amd64", v1.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Parse(empty); !errors.Is(err, ErrNoImageReferences) {
+	if _, err := release.Parse(empty); !errors.Is(err, release.ErrNoImageReferences) {
 		t.Errorf("Parse(no layers) = %v, want ErrNoImageReferences", err)
-	}
-}
-
-func TestParseFileErrors(t *testing.T) {
-	goodRefs := `{"kind":"ImageStream","apiVersion":"image.openshift.io/v1","metadata":{"name":"4.16.3"},"spec":{"tags":[{"name":"etcd","from":{"kind":"DockerImage","name":"q.io/a@sha256:` + strings.Repeat("a", 64) + `"}}]}}`
-	goodStream := `{"stream":"rhcos-4.16","metadata":{"last-modified":"x"},"architectures":{}}`
-	bootimages := func(name, stream string) string {
-		b, _ := yaml.Marshal(BootImages{APIVersion: "v1", Kind: "ConfigMap", Metadata: ObjectMeta{Name: name}, Data: BootImagesData{Stream: stream}})
-		return string(b)
-	}
-	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string // substrings of the error; none means success
-	}{
-		{"valid", map[string]string{ImageReferencesFile: goodRefs, BootImagesFile: bootimages(BootImagesName, goodStream)}, nil},
-		{"not json", map[string]string{ImageReferencesFile: "{"}, []string{ImageReferencesFile, "decoding JSON"}},
-		{"wrong kind", map[string]string{ImageReferencesFile: `{"kind":"ImageStreamTag","metadata":{"name":"4.16.3"}}`}, []string{ImageReferencesFile, `kind: "ImageStreamTag"`}},
-		{"no version", map[string]string{ImageReferencesFile: `{"kind":"ImageStream","metadata":{}}`}, []string{ImageReferencesFile, "metadata.name: empty"}},
-		{"component problems", map[string]string{ImageReferencesFile: `{"kind":"ImageStream","metadata":{"name":"4.16.3"},"spec":{"tags":[
-			{"name":""},
-			{"name":"a"},
-			{"name":"b","from":{"kind":"ImageStreamTag","name":"x:y"}},
-			{"name":"c","from":{"kind":"DockerImage"}},
-			{"name":"c","from":{"kind":"DockerImage","name":"q.io/c:latest"}}]}}`},
-			[]string{ImageReferencesFile, "spec.tags[0].name: empty", `spec.tags[1] "a": from: missing`,
-				`spec.tags[2] "b": from.kind: "ImageStreamTag"`, `spec.tags[3] "c": from.name: empty`,
-				`spec.tags[4] "c": duplicates spec.tags[3]`}},
-		{"metadata kind", map[string]string{ImageReferencesFile: goodRefs, MetadataFile: `{"kind":"v1","version":"4.16.3"}`}, []string{MetadataFile, `kind: "v1"`}},
-		{"metadata version", map[string]string{ImageReferencesFile: goodRefs, MetadataFile: `{"kind":"cincinnati-metadata-v0"}`}, []string{MetadataFile, "version: empty"}},
-		{"metadata non-string value", map[string]string{ImageReferencesFile: goodRefs, MetadataFile: `{"kind":"cincinnati-metadata-v0","version":"4.16.3","metadata":{"url":1}}`}, []string{MetadataFile, "decoding JSON"}},
-		{"bootimages name", map[string]string{ImageReferencesFile: goodRefs, BootImagesFile: bootimages("other", goodStream)}, []string{BootImagesFile, `metadata.name: "other"`}},
-		{"bootimages no stream", map[string]string{ImageReferencesFile: goodRefs, BootImagesFile: bootimages(BootImagesName, "")}, []string{BootImagesFile, "data.stream: empty"}},
-		{"bootimages bad stream", map[string]string{ImageReferencesFile: goodRefs, BootImagesFile: bootimages(BootImagesName, "[")}, []string{BootImagesFile, "data.stream: decoding JSON"}},
-		{"bootimages not yaml", map[string]string{ImageReferencesFile: goodRefs, BootImagesFile: "a: [b"}, []string{BootImagesFile, "decoding YAML"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			files := map[string][]byte{}
-			for k, v := range tt.files {
-				files[k] = []byte(v)
-			}
-			_, err := parseFiles(files)
-			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("parseFiles = %v, want success", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("parseFiles succeeded, want an error containing %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("parseFiles error %q does not contain %q", err, w)
-				}
-			}
-		})
-	}
-}
-
-func TestSplitDigest(t *testing.T) {
-	hex64 := strings.Repeat("0123456789abcdef", 4)
-	tests := []struct {
-		in           string
-		repo, digest string
-		ok           bool
-	}{
-		{"quay.io/a/b@sha256:" + hex64, "quay.io/a/b", "sha256:" + hex64, true},
-		{"quay.io/a/b:tag@sha256:" + hex64, "quay.io/a/b:tag", "sha256:" + hex64, true},
-		{"q.io/a@sha512:" + hex64 + hex64, "q.io/a", "sha512:" + hex64 + hex64, true},
-		{"quay.io/a/b:tag", "", "", false},
-		{"quay.io/a/b", "", "", false},
-		{"quay.io/a/b@sha256:1234", "", "", false},
-		{"quay.io/a/b@sha256:" + strings.ToUpper(hex64), "", "", false},
-		{"quay.io/a/b@md5:" + hex64, "", "", false},
-		{"@sha256:" + hex64, "", "", false},
-	}
-	for _, tt := range tests {
-		repo, digest, ok := splitDigest(tt.in)
-		if repo != tt.repo || digest != tt.digest || ok != tt.ok {
-			t.Errorf("splitDigest(%q) = %q, %q, %v, want %q, %q, %v", tt.in, repo, digest, ok, tt.repo, tt.digest, tt.ok)
-		}
 	}
 }
 
@@ -543,6 +462,7 @@ func TestPublishOptionErrors(t *testing.T) {
 	}{
 		{"no destination", PublishOptions{}, "destination: empty"},
 		{"bad destination", PublishOptions{Destination: "Bad Host"}, "components repository"},
+		{"scheme", PublishOptions{Destination: "https://mirror.example.com:5000"}, `destination "https://mirror.example.com:5000" takes HOST[:PORT][/PATH], without a scheme`},
 		{"bad version", PublishOptions{Destination: "127.0.0.1:1", Version: "4.16"}, `version "4.16"`},
 		{"multi", PublishOptions{Destination: "127.0.0.1:1", Arch: "multi"}, `arch "multi"`},
 		{"unknown arch", PublishOptions{Destination: "127.0.0.1:1", Arch: "amd64"}, `arch "amd64"`},
@@ -586,31 +506,54 @@ func TestPublishCancelled(t *testing.T) {
 	}
 }
 
-// TestPublishFullSize publishes a release of realistic size and logs how long
-// it took: every end-to-end test of a disconnected install starts with one.
+// TestPublishFullSize publishes a release of realistic size (190
+// components, the count of a real 4.16 payload) and logs how long it took:
+// every end-to-end test of a disconnected install starts with one. It runs
+// under -race too, as make test runs it; small layers keep it affordable
+// there, since the time goes to requests, not bytes.
 func TestPublishFullSize(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("publishes 190 components, slow under -race")
-	}
 	reg := newTestRegistry(t)
 	start := time.Now()
-	pub, err := Publish(t.Context(), PublishOptions{Destination: reg.host})
+	var calls, last, total int
+	pub, err := Publish(t.Context(), PublishOptions{
+		Destination: reg.host,
+		LayerSize:   64,
+		Progress: func(done, n int) {
+			calls++
+			if done != last+1 {
+				t.Errorf("progress %d after %d", done, last)
+			}
+			last, total = done, n
+		},
+	})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	t.Logf("published %d images in %v", len(pub.Pushed), time.Since(start))
-	p, err := Parse(fetch(t, pub.MirrorRelease))
+	if calls != len(pub.Pushed) || last != len(pub.Pushed) || total != len(pub.Pushed) {
+		t.Errorf("progress called %d times, last %d/%d; want %d calls ending %d/%d", calls, last, total, len(pub.Pushed), len(pub.Pushed), len(pub.Pushed))
+	}
+	p, err := release.Parse(fetch(t, pub.MirrorRelease))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	if len(p.Components) != DefaultComponentCount {
 		t.Errorf("%d components, want %d", len(p.Components), DefaultComponentCount)
 	}
+	indexes := 0
+	for _, img := range pub.Pushed {
+		if img.Index {
+			indexes++
+		}
+	}
+	if indexes != 10 {
+		t.Errorf("%d multi-arch components, want 10 (5%% of 190)", indexes)
+	}
 }
 
 func TestParseTarSpellings(t *testing.T) {
 	refs := `{"kind":"ImageStream","metadata":{"name":"4.17.0"},"spec":{"tags":[]}}`
-	for _, p := range []string{"./" + ImageReferencesFile, "/" + ImageReferencesFile, "release-manifests//image-references"} {
+	for _, p := range []string{"./" + release.ImageReferencesFile, "/" + release.ImageReferencesFile, "release-manifests//image-references"} {
 		l, err := newLayer(map[string][]byte{p: []byte(refs), "./release-manifests/other.yaml": []byte("x")})
 		if err != nil {
 			t.Fatal(err)
@@ -619,7 +562,7 @@ func TestParseTarSpellings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := Parse(img)
+		got, err := release.Parse(img)
 		if err != nil {
 			t.Errorf("Parse(layer with %q) = %v", p, err)
 			continue

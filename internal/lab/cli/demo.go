@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hcpmirror/hcpmirror/internal/demo"
+	"github.com/hcpmirror/hcpmirror/internal/lab/demo"
 )
 
 func newDemoCommand() *cobra.Command {
@@ -20,20 +20,15 @@ sources, a check that every image of the release is reachable through them,
 then a local kube-apiserver and etcd with the operator propagating the sets
 into a HostedCluster's control plane, and a live change of the sets.
 
-It needs kube-apiserver and etcd binaries in KUBEBUILDER_ASSETS; 'make demo'
-builds them once with hack/envtest.sh.`,
+It needs kube-apiserver and etcd binaries in --assets or KUBEBUILDER_ASSETS,
+checked before anything starts; 'make demo' builds them once with
+hack/envtest.sh. Without --dir the mirror sets go to a new temporary folder,
+removed if the demo fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()
 			if o.Assets == "" {
 				o.Assets = os.Getenv("KUBEBUILDER_ASSETS")
-			}
-			if o.Dir == "" {
-				dir, err := os.MkdirTemp("", "hcpmirror-demo-")
-				if err != nil {
-					return err
-				}
-				o.Dir = dir
 			}
 			return demo.Run(cmd.Context(), o)
 		},

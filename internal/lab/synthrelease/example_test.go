@@ -1,4 +1,4 @@
-package release_test
+package synthrelease_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
@@ -22,7 +23,7 @@ func Example() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	pub, err := release.Publish(ctx, release.PublishOptions{
+	pub, err := synthrelease.Publish(ctx, synthrelease.PublishOptions{
 		Destination: strings.TrimPrefix(srv.URL, "http://"),
 		Components:  5,
 	})

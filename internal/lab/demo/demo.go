@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"io"
 	"net/http"
 	"os"
@@ -35,8 +34,10 @@ import (
 	"github.com/hcpmirror/hcpmirror/config/crd"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	labregistry "github.com/hcpmirror/hcpmirror/internal/lab/registry"
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	"github.com/hcpmirror/hcpmirror/internal/operator"
-	testregistry "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
@@ -51,8 +52,39 @@ type Options struct {
 	Assets string
 	// Components in the synthetic release (a real 4.x payload has ~190).
 	Components int
-	// Dir receives the mirror sets written during the demo.
+	// Dir receives the mirror sets written during the demo. Empty means a
+	// new temporary folder, kept when the demo succeeds (its narration
+	// names the files) and removed when it fails.
 	Dir string
+}
+
+// assetNames are the binaries the demo's management cluster runs.
+var assetNames = []string{"kube-apiserver", "etcd"}
+
+// CheckAssets reports whether dir holds kube-apiserver and etcd as
+// executable files, so that the demo fails before it starts anything rather
+// than after mirroring a release.
+func CheckAssets(dir string) error {
+	if dir == "" {
+		return errors.New("no kube-apiserver/etcd: set KUBEBUILDER_ASSETS or --assets (make demo builds them with hack/envtest.sh)")
+	}
+	var errs []error
+	for _, n := range assetNames {
+		p := filepath.Join(dir, n)
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		case !fi.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("%s: %s is not a regular file", n, p))
+		case fi.Mode().Perm()&0o111 == 0:
+			errs = append(errs, fmt.Errorf("%s: %s is not executable (mode %v)", n, p, fi.Mode().Perm()))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("kube-apiserver and etcd in %s (make demo builds them with hack/envtest.sh): %w", dir, err)
+	}
+	return nil
 }
 
 const (
@@ -73,17 +105,34 @@ func (n *narrator) section(title string) {
 func (n *narrator) say(format string, args ...any) { fmt.Fprintf(n.w, "   "+format+"\n", args...) }
 
 // Run runs the demo; it stops everything it started before returning.
-func Run(ctx context.Context, o Options) error {
-	if o.Assets == "" {
-		return errors.New("no kube-apiserver/etcd: set KUBEBUILDER_ASSETS (make demo does it with hack/envtest.sh)")
+func Run(ctx context.Context, o Options) (err error) {
+	if err := CheckAssets(o.Assets); err != nil {
+		return err
 	}
 	if o.Components <= 0 {
-		o.Components = release.DefaultComponentCount
+		o.Components = synthrelease.DefaultComponentCount
 	}
+	if o.Dir == "" {
+		dir, mkErr := os.MkdirTemp("", "hcpmirror-demo-")
+		if mkErr != nil {
+			return mkErr
+		}
+		o.Dir = dir
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(dir)
+			}
+		}()
+	}
+	return run(ctx, o)
+}
+
+// run is the demo proper, on checked options.
+func run(ctx context.Context, o Options) error {
 	n := &narrator{w: o.Out}
 
 	n.section("A private mirror registry (TLS, basic auth) on 127.0.0.1")
-	reg, err := testregistry.Listen("127.0.0.1:0", testregistry.WithTLS(), testregistry.WithBasicAuth(demoUser, demoPassword))
+	reg, err := labregistry.Listen("127.0.0.1:0", labregistry.WithTLS(), labregistry.WithBasicAuth(demoUser, demoPassword))
 	if err != nil {
 		return err
 	}
@@ -94,7 +143,7 @@ func Run(ctx context.Context, o Options) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig.RootCAs = reg.CertPool
 	start := time.Now()
-	pub, err := release.Publish(ctx, release.PublishOptions{
+	pub, err := synthrelease.Publish(ctx, synthrelease.PublishOptions{
 		Destination: reg.Addr, Components: o.Components,
 		RemoteOptions: []remote.Option{remote.WithTransport(tr), remote.WithAuth(&authn.Basic{Username: demoUser, Password: demoPassword})},
 	})
@@ -105,9 +154,13 @@ func Run(ctx context.Context, o Options) error {
 	n.say("release %s is %s", pub.ReleaseTag, pub.Release)
 
 	n.section("Mirror sets for the management cluster (the sources are never contacted)")
-	idms, itms := mirrorSets(pub)
+	idms, itms := pub.MirrorSets("release", configv1.NeverContactSource)
+	setsYAML, err := pub.MirrorSetsYAML("release", configv1.NeverContactSource)
+	if err != nil {
+		return err
+	}
 	setsFile := filepath.Join(o.Dir, "mirrorsets.yaml")
-	if err := writeYAML(setsFile, idms, itms); err != nil {
+	if err := atomicfile.WriteFile(setsFile, setsYAML, atomicfile.DefaultPerm); err != nil {
 		return err
 	}
 	sets := []mirrorset.Set{mirrorset.FromImageDigestMirrorSet(idms), mirrorset.FromImageTagMirrorSet(itms)}
@@ -244,35 +297,6 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintln(o.Out, "\nDone: every image resolved to the private registry; no pull source outside it existed to contact.")
 	return nil
-}
-
-// mirrorSets is what a user applies after mirroring: digest mirrors for both
-// release repositories, tag mirrors for the release image (its tag is what
-// people type), the sources blocked.
-func mirrorSets(pub *release.Published) (*configv1.ImageDigestMirrorSet, *configv1.ImageTagMirrorSet) {
-	idms := &configv1.ImageDigestMirrorSet{TypeMeta: metav1.TypeMeta{APIVersion: configv1.GroupVersion.String(), Kind: "ImageDigestMirrorSet"},
-		ObjectMeta: metav1.ObjectMeta{Name: "release"}}
-	itms := &configv1.ImageTagMirrorSet{TypeMeta: metav1.TypeMeta{APIVersion: configv1.GroupVersion.String(), Kind: "ImageTagMirrorSet"},
-		ObjectMeta: metav1.ObjectMeta{Name: "release"}}
-	for _, m := range pub.Mirrors {
-		idms.Spec.ImageDigestMirrors = append(idms.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: m.Source, Mirrors: m.Mirrors, MirrorSourcePolicy: configv1.NeverContactSource})
-		if m.Source == release.CanonicalReleaseRepository {
-			itms.Spec.ImageTagMirrors = append(itms.Spec.ImageTagMirrors, configv1.ImageTagMirrors{Source: m.Source, Mirrors: m.Mirrors, MirrorSourcePolicy: configv1.NeverContactSource})
-		}
-	}
-	return idms, itms
-}
-
-func writeYAML(path string, objs ...any) error {
-	docs := make([][]byte, 0, len(objs))
-	for _, o := range objs {
-		y, err := manifest.EncodeYAML(o)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, y)
-	}
-	return os.WriteFile(path, manifest.JoinDocuments(docs), 0o644)
 }
 
 func startAPIServer(assets string) (*ctrlenvtest.Environment, client.Client, error) {

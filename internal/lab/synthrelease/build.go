@@ -1,4 +1,4 @@
-package release
+package synthrelease
 
 import (
 	"archive/tar"
@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
 // created is the timestamp of everything Publish builds. A fixed time is part
@@ -103,12 +105,12 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	kubeVersion := fmt.Sprintf("1.%d.%d", c.minor+13, 1+choices.IntN(12))
 
 	r := &builtRelease{}
-	refs := &ImageReferences{
-		APIVersion: ImageStreamAPIVersion,
-		Kind:       ImageStreamKind,
-		Metadata: ObjectMeta{
+	refs := &release.ImageReferences{
+		APIVersion: release.ImageStreamAPIVersion,
+		Kind:       release.ImageStreamKind,
+		Metadata: release.ObjectMeta{
 			Name:        c.Version,
-			Annotations: map[string]string{AnnotationFromImageStream: fmt.Sprintf("ocp/%d.%d-art-latest", c.major, c.minor)},
+			Annotations: map[string]string{release.AnnotationFromImageStream: fmt.Sprintf("ocp/%d.%d-art-latest", c.major, c.minor)},
 		},
 	}
 	var cvo v1.Image
@@ -116,9 +118,9 @@ func (c *publishConfig) build() (*builtRelease, error) {
 		rng := c.rng(uint64(i) + 1)
 		commit := randomHex(rng, 20)
 		labels := map[string]string{
-			"io.k8s.display-name":    comp,
-			AnnotationCommitID:       commit,
-			AnnotationSourceLocation: "https://github.com/openshift/" + comp,
+			"io.k8s.display-name":            comp,
+			release.AnnotationCommitID:       commit,
+			release.AnnotationSourceLocation: "https://github.com/openshift/" + comp,
 		}
 		b := &builtImage{name: comp, index: multi[i]}
 		if b.index {
@@ -141,22 +143,22 @@ func (c *publishConfig) build() (*builtRelease, error) {
 		r.images = append(r.images, b)
 
 		ann := map[string]string{
-			AnnotationCommitID:       commit,
-			AnnotationCommitRef:      "",
-			AnnotationSourceLocation: "https://github.com/openshift/" + comp,
+			release.AnnotationCommitID:       commit,
+			release.AnnotationCommitRef:      "",
+			release.AnnotationSourceLocation: "https://github.com/openshift/" + comp,
 		}
 		switch comp {
 		case "hyperkube":
-			ann[AnnotationVersions] = "kubernetes=" + kubeVersion
-			ann[AnnotationVersionDisplayNames] = "kubernetes=Kubernetes"
+			ann[release.AnnotationVersions] = "kubernetes=" + kubeVersion
+			ann[release.AnnotationVersionDisplayNames] = "kubernetes=Kubernetes"
 		case "rhel-coreos":
-			ann[AnnotationVersions] = "machine-os=" + rhcos
-			ann[AnnotationVersionDisplayNames] = "machine-os=Red Hat Enterprise Linux CoreOS"
+			ann[release.AnnotationVersions] = "machine-os=" + rhcos
+			ann[release.AnnotationVersionDisplayNames] = "machine-os=Red Hat Enterprise Linux CoreOS"
 		}
-		refs.Spec.Tags = append(refs.Spec.Tags, TagReference{
+		refs.Spec.Tags = append(refs.Spec.Tags, release.TagReference{
 			Name:        comp,
 			Annotations: ann,
-			From:        &ObjectReference{Kind: FromKindDockerImage, Name: b.canonical},
+			From:        &release.ObjectReference{Kind: release.FromKindDockerImage, Name: b.canonical},
 		})
 	}
 	cvoDigest := r.images[0].digest.String()
@@ -190,8 +192,8 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	}
 	relImg, err = setConfig(relImg, c.platform, v1.Config{
 		Labels: map[string]string{
-			LabelRelease:         c.Version,
-			LabelBaseImageDigest: cvoDigest,
+			release.LabelRelease:         c.Version,
+			release.LabelBaseImageDigest: cvoDigest,
 		},
 		Entrypoint: []string{"/usr/bin/cluster-version-operator"},
 	})
@@ -202,7 +204,7 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	if err := c.finish(rb, c.relRepo, c.releaseTag()); err != nil {
 		return nil, err
 	}
-	rb.canonical = CanonicalReleaseRepository + "@" + rb.digest.String()
+	rb.canonical = release.CanonicalReleaseRepository + "@" + rb.digest.String()
 	r.images = append(r.images, rb)
 	return r, nil
 }
@@ -274,7 +276,7 @@ func (c *publishConfig) kubeVirtImage(rhcos string) (*builtImage, error) {
 }
 
 // manifests renders the files of the release image's last layer.
-func (c *publishConfig) manifests(refs *ImageReferences, rhcos, kubeVirt string) (map[string][]byte, error) {
+func (c *publishConfig) manifests(refs *release.ImageReferences, rhcos, kubeVirt string) (map[string][]byte, error) {
 	checksums := c.rng(streamBootDisk)
 	minor := fmt.Sprintf("%d.%d", c.major, c.minor)
 	previous := c.Previous
@@ -290,36 +292,36 @@ func (c *publishConfig) manifests(refs *ImageReferences, rhcos, kubeVirt string)
 			channels = append(channels, "fast-"+minor, "stable-"+minor)
 		}
 	}
-	meta := &Metadata{
-		Kind:     MetadataKind,
+	meta := &release.Metadata{
+		Kind:     release.MetadataKind,
 		Version:  c.Version,
 		Previous: previous,
 		Metadata: map[string]string{
-			MetadataChannelsKey: strings.Join(channels, ","),
-			MetadataURLKey:      "https://errata.example.com/synthetic/" + c.Version,
+			release.MetadataChannelsKey: strings.Join(channels, ","),
+			release.MetadataURLKey:      "https://errata.example.com/synthetic/" + c.Version,
 		},
 	}
 
 	coreosArch := c.Arch
 	buildURL := fmt.Sprintf("https://rhcos.example.com/art/storage/prod/streams/%s-9.4/builds/%s/%s/rhcos-%s-", minor, rhcos, coreosArch, rhcos)
-	artifact := func(file string) map[string]Artifact {
-		return map[string]Artifact{"disk": {
+	artifact := func(file string) map[string]release.Artifact {
+		return map[string]release.Artifact{"disk": {
 			Location:           buildURL + file,
 			SHA256:             randomHex(checksums, 32),
 			UncompressedSHA256: randomHex(checksums, 32),
 		}}
 	}
-	stream := &Stream{
+	stream := &release.Stream{
 		Stream:   "rhcos-" + minor,
-		Metadata: StreamMetadata{LastModified: created.Format(time.RFC3339), Generator: "hcpmirror synthetic release"},
-		Architectures: map[string]StreamArch{coreosArch: {
-			Artifacts: map[string]PlatformArtifacts{
-				"qemu":  {Release: rhcos, Formats: map[string]map[string]Artifact{"qcow2.gz": artifact("qemu." + coreosArch + ".qcow2.gz")}},
-				"metal": {Release: rhcos, Formats: map[string]map[string]Artifact{"iso": artifact("live." + coreosArch + ".iso")}},
+		Metadata: release.StreamMetadata{LastModified: created.Format(time.RFC3339), Generator: "hcpmirror synthetic release"},
+		Architectures: map[string]release.StreamArch{coreosArch: {
+			Artifacts: map[string]release.PlatformArtifacts{
+				"qemu":  {Release: rhcos, Formats: map[string]map[string]release.Artifact{"qcow2.gz": artifact("qemu." + coreosArch + ".qcow2.gz")}},
+				"metal": {Release: rhcos, Formats: map[string]map[string]release.Artifact{"iso": artifact("live." + coreosArch + ".iso")}},
 			},
-			Images: StreamImages{KubeVirt: &ContainerImage{
+			Images: release.StreamImages{KubeVirt: &release.ContainerImage{
 				Release:   rhcos,
-				Image:     CanonicalComponentRepository + ":" + rhcos + "-kubevirt",
+				Image:     release.CanonicalComponentRepository + ":" + rhcos + "-kubevirt",
 				DigestRef: kubeVirt,
 			}},
 		}},
@@ -328,15 +330,15 @@ func (c *publishConfig) manifests(refs *ImageReferences, rhcos, kubeVirt string)
 	if err != nil {
 		return nil, fmt.Errorf("coreos stream: %w", err)
 	}
-	cm := &BootImages{
+	cm := &release.BootImages{
 		APIVersion: "v1",
 		Kind:       "ConfigMap",
-		Metadata:   ObjectMeta{Name: BootImagesName, Namespace: BootImagesNamespace},
-		Data:       BootImagesData{ReleaseVersion: c.Version, Stream: string(streamJSON)},
+		Metadata:   release.ObjectMeta{Name: release.BootImagesName, Namespace: release.BootImagesNamespace},
+		Data:       release.BootImagesData{ReleaseVersion: c.Version, Stream: string(streamJSON)},
 	}
 
 	files := map[string][]byte{}
-	for path, v := range map[string]any{ImageReferencesFile: refs, MetadataFile: meta} {
+	for path, v := range map[string]any{release.ImageReferencesFile: refs, release.MetadataFile: meta} {
 		b, err := marshalJSON(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -345,9 +347,9 @@ func (c *publishConfig) manifests(refs *ImageReferences, rhcos, kubeVirt string)
 	}
 	b, err := marshalYAML(cm)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", BootImagesFile, err)
+		return nil, fmt.Errorf("%s: %w", release.BootImagesFile, err)
 	}
-	files[BootImagesFile] = b
+	files[release.BootImagesFile] = b
 	return files, nil
 }
 
