@@ -44,8 +44,10 @@ Images are kept in memory and lost when it stops, unless --data-dir names a
 directory to keep them in: a registry started again on the same directory
 serves everything pushed before.
 
-With --tls the registry presents a certificate from a CA made for it alone
-(a new one on every start); the CA's path is printed, to pass as --ca-file.
+With --tls the registry presents a certificate from a CA made for it alone;
+the CA's path is printed, to pass as --ca-file. With --data-dir the CA is
+kept there (tls/ca.crt and its key) and reused on every start, so clients
+keep trusting the same file; otherwise each start makes a new one.
 With --htpasswd USER:PASSWORD, or --htpasswd-file FILE holding
 USER:PASSWORD on its first line (which keeps the password off the command
 line), it requires basic auth and writes an auth file (auth.json, the format

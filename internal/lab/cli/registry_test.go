@@ -237,7 +237,10 @@ func TestRegistryServeDataDir(t *testing.T) {
 	first.stop()
 
 	second := serve(t, args...) // most likely on another port
-	ca, err := os.ReadFile(second.caFile)
+	if second.caFile != first.caFile || second.authFile != first.authFile {
+		t.Errorf("after a restart: CA %s, auth file %s; want the same files as before, %s and %s", second.caFile, second.authFile, first.caFile, first.authFile)
+	}
+	ca, err := os.ReadFile(first.caFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 // implementation) behind an http.Server, with in-memory storage or, with
 // WithDataDir, a directory on disk that survives restarts. Options turn on
 // TLS (a fresh CA per registry, written to a PEM file so clients can be
-// pointed at it), htpasswd basic auth (with a containers-auth.json file
+// pointed at it; kept and reused in a data directory), htpasswd basic auth (with a containers-auth.json file
 // clients can use as --authfile), and handler wrappers in front of the real
 // registry. Every registry counts TCP connections, requests per URL path and
 // requests per Host header, so a caller can tell where traffic went.

@@ -242,37 +242,6 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 		}
 	}()
 
-	var tlsConf *tls.Config
-	if o.tls || o.user != "" {
-		r.tmpDir, err = os.MkdirTemp("", "hcpmirror-registry-")
-		if err != nil {
-			return nil, fmt.Errorf("creating registry directory: %w", err)
-		}
-	}
-	if o.tls {
-		host, _, _ := net.SplitHostPort(addr)
-		names := append([]string{host}, o.tlsNames...)
-		st, err := newServerTLS(names, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		dir := o.certDir
-		if dir == "" {
-			dir = r.tmpDir
-		}
-		if r.CAFile, err = st.writeCA(dir); err != nil {
-			return nil, err
-		}
-		r.CertPool = st.caPool
-		tlsConf = &tls.Config{
-			Certificates: []tls.Certificate{st.cert},
-			MinVersion:   tls.VersionTLS12,
-			// HTTP/1.1 only: DropConnections hijacks connections,
-			// which HTTP/2 does not allow.
-			NextProtos: []string{"http/1.1"},
-		}
-	}
-
 	storage := configuration.Storage{"inmemory": configuration.Parameters{}}
 	if o.dataDir != "" {
 		dir, err := filepath.Abs(o.dataDir)
@@ -285,6 +254,54 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 		storage = configuration.Storage{"filesystem": configuration.Parameters{"rootdirectory": dir}}
 		r.DataDir = dir
 	}
+
+	var tlsConf *tls.Config
+	if o.tls || o.user != "" {
+		r.tmpDir, err = os.MkdirTemp("", "hcpmirror-registry-")
+		if err != nil {
+			return nil, fmt.Errorf("creating registry directory: %w", err)
+		}
+	}
+	if o.tls {
+		now := time.Now()
+		// With a data directory the CA is kept there too, so a restarted
+		// registry is trusted through the same CA file; otherwise each
+		// registry gets a fresh one.
+		var ca *authority
+		if r.DataDir != "" {
+			caDir := filepath.Join(r.DataDir, tlsDirName)
+			ca, err = persistentAuthority(caDir, now)
+			r.CAFile = filepath.Join(caDir, caFileName)
+		} else {
+			ca, err = newAuthority(now)
+		}
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		cert, err := ca.serverCert(append([]string{host}, o.tlsNames...), now)
+		if err != nil {
+			return nil, err
+		}
+		if o.certDir != "" || r.CAFile == "" {
+			dir := o.certDir
+			if dir == "" {
+				dir = r.tmpDir
+			}
+			if r.CAFile, err = ca.writeCert(dir); err != nil {
+				return nil, err
+			}
+		}
+		r.CertPool = ca.pool()
+		tlsConf = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			// HTTP/1.1 only: DropConnections hijacks connections,
+			// which HTTP/2 does not allow.
+			NextProtos: []string{"http/1.1"},
+		}
+	}
+
 	config := &configuration.Configuration{}
 	config.Storage = storage
 	config.Storage["delete"] = configuration.Parameters{"enabled": true}
@@ -429,6 +446,9 @@ func writeHtpasswd(path, user, password string) error {
 	}
 	return nil
 }
+
+// tlsDirName is where a data directory keeps its CA.
+const tlsDirName = "tls"
 
 // authFileName is the name of the auth file a registry with basic auth
 // writes, the name podman gives it.

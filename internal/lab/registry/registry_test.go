@@ -29,8 +29,8 @@ func remoteOpts(t *testing.T, r *Registry) []remote.Option {
 }
 
 // TestDataDirSurvivesRestart pushes to a registry, stops it, starts another
-// on the same data directory (another port, a new CA) and pulls the image
-// back by tag and by digest, blobs included.
+// on the same data directory (another port) and pulls the image back by tag
+// and by digest, blobs included, trusting the CA the first one had.
 func TestDataDirSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -68,6 +68,11 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = second.Close() })
+			if second.CAFile != first.CAFile {
+				t.Errorf("CA file %s after a restart, want the data directory's %s", second.CAFile, first.CAFile)
+			}
+			// Clients keep trusting the registry through the CA they had.
+			second.CertPool = first.CertPool
 			want, _ := img.Digest()
 			for _, ref := range []string{second.Ref("lab/app:v1"), second.Ref("lab/app@" + want.String())} {
 				r, err := name.ParseReference(ref)
@@ -112,8 +117,8 @@ func TestAuthFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dir != "" && r.AuthFile != filepath.Join(dir, "auth.json") {
-			t.Errorf("AuthFile = %s, want it in the data directory %s", r.AuthFile, dir)
+		if dir != "" && (r.AuthFile != filepath.Join(dir, "auth.json") || r.CAFile != filepath.Join(dir, "tls", "ca.crt")) {
+			t.Errorf("AuthFile, CAFile = %s, %s, want both in the data directory %s", r.AuthFile, r.CAFile, dir)
 		}
 		b, err := os.ReadFile(r.AuthFile)
 		if err != nil {

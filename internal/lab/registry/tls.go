@@ -8,12 +8,16 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
 )
 
 // caFileName is the name of the CA certificate inside the certificate
@@ -21,25 +25,26 @@ import (
 // /etc/containers/certs.d/<host:port>/ entry.
 const caFileName = "ca.crt"
 
-// serverTLS is the material a TLS registry needs: the server's certificate
-// and the CA a client must trust to accept it.
-type serverTLS struct {
-	cert   tls.Certificate
-	caPEM  []byte
-	caPool *x509.CertPool
+// caKeyFileName is the CA's private key, kept only in a data directory.
+const caKeyFileName = "ca.key"
+
+// authority is a CA that signs registry server certificates.
+type authority struct {
+	cert *x509.Certificate
+	der  []byte
+	key  *ecdsa.PrivateKey
 }
 
-// newServerTLS makes a throwaway CA and a server certificate signed by it,
-// valid for the loopback names plus extraNames. A fresh CA per registry keeps
-// tests honest: trusting one registry's CA must not make another's work.
-func newServerTLS(extraNames []string, now time.Time) (*serverTLS, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// newAuthority makes a throwaway CA. A fresh CA per registry keeps tests
+// honest: trusting one registry's CA must not make another's work.
+func newAuthority(now time.Time) (*authority, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating ca key: %w", err)
 	}
-	caTmpl := &x509.Certificate{
+	tmpl := &x509.Certificate{
 		SerialNumber:          randomSerial(),
-		Subject:               pkix.Name{CommonName: "hcpmirror test registry ca", Organization: []string{"hcpmirror"}},
+		Subject:               pkix.Name{CommonName: "hcpmirror lab registry ca", Organization: []string{"hcpmirror"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
@@ -47,24 +52,110 @@ func newServerTLS(extraNames []string, now time.Time) (*serverTLS, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("signing ca certificate: %w", err)
 	}
-	caCert, err := x509.ParseCertificate(caDER)
+	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, fmt.Errorf("parsing ca certificate: %w", err)
 	}
+	return &authority{cert: cert, der: der, key: key}, nil
+}
 
+// persistentAuthority returns the CA kept in dir (ca.crt, ca.key), making
+// and saving one when there is none or it has expired, so that a registry
+// restarted on the same data directory is trusted through the same CA file.
+func persistentAuthority(dir string, now time.Time) (*authority, error) {
+	certPEM, certErr := os.ReadFile(filepath.Join(dir, caFileName))
+	keyPEM, keyErr := os.ReadFile(filepath.Join(dir, caKeyFileName))
+	switch {
+	case certErr == nil && keyErr == nil:
+		a, err := parseAuthority(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("ca in %s: %w", dir, err)
+		}
+		if now.Add(24 * time.Hour).Before(a.cert.NotAfter) {
+			return a, nil
+		}
+		// Expired or about to: replace it.
+	case errors.Is(certErr, fs.ErrNotExist) || errors.Is(keyErr, fs.ErrNotExist):
+		// None yet (or half of one): make it.
+	default:
+		return nil, fmt.Errorf("reading ca in %s: %w", dir, errors.Join(certErr, keyErr))
+	}
+	a, err := newAuthority(now)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(a.key)
+	if err != nil {
+		return nil, fmt.Errorf("encoding ca key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating ca directory: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, caKeyFileName), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, fmt.Errorf("writing ca key: %w", err)
+	}
+	if _, err := a.writeCert(dir); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// parseAuthority decodes a CA saved by persistentAuthority.
+func parseAuthority(certPEM, keyPEM []byte) (*authority, error) {
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, errors.New("not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", caFileName, err)
+	}
+	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", caKeyFileName, err)
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("%s does not belong to %s", caKeyFileName, caFileName)
+	}
+	return &authority{cert: cert, der: cb.Bytes, key: key}, nil
+}
+
+// writeCert stores the CA certificate in dir and returns its path.
+func (a *authority) writeCert(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating certificate directory: %w", err)
+	}
+	p := filepath.Join(dir, caFileName)
+	if err := atomicfile.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.der}), 0o644); err != nil {
+		return "", fmt.Errorf("writing ca certificate: %w", err)
+	}
+	return p, nil
+}
+
+// pool trusts exactly this CA.
+func (a *authority) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(a.cert)
+	return p
+}
+
+// serverCert makes a server certificate signed by the CA, valid for the
+// loopback names plus extraNames.
+func (a *authority) serverCert(extraNames []string, now time.Time) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("generating server key: %w", err)
+		return tls.Certificate{}, fmt.Errorf("generating server key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),
 		Subject:      pkix.Name{CommonName: "127.0.0.1", Organization: []string{"hcpmirror"}},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(365 * 24 * time.Hour),
+		NotAfter:     a.cert.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
@@ -81,33 +172,11 @@ func newServerTLS(extraNames []string, now time.Time) (*serverTLS, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
 	if err != nil {
-		return nil, fmt.Errorf("signing server certificate: %w", err)
+		return tls.Certificate{}, fmt.Errorf("signing server certificate: %w", err)
 	}
-
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	return &serverTLS{
-		cert: tls.Certificate{
-			Certificate: [][]byte{der, caDER},
-			PrivateKey:  key,
-		},
-		caPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		caPool: pool,
-	}, nil
-}
-
-// writeCA stores the CA certificate in dir and returns its path.
-func (s *serverTLS) writeCA(dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating certificate directory: %w", err)
-	}
-	p := filepath.Join(dir, caFileName)
-	if err := os.WriteFile(p, s.caPEM, 0o644); err != nil {
-		return "", fmt.Errorf("writing ca certificate: %w", err)
-	}
-	return p, nil
+	return tls.Certificate{Certificate: [][]byte{der, a.der}, PrivateKey: key}, nil
 }
 
 func randomSerial() *big.Int {
