@@ -103,7 +103,7 @@ type PublishOptions struct {
 
 	// EditManifests, when set, may change, add or delete files of the
 	// release image's last layer before it is built (keys are paths such as
-	// ImageReferencesFile). It lets tests publish broken or unusual
+	// release.ImageReferencesFile). It lets tests publish broken or unusual
 	// payloads; Published still describes the images actually pushed.
 	EditManifests func(files map[string][]byte) error
 }
