@@ -95,7 +95,8 @@ the CA's path is printed, to pass as --ca-file. With --htpasswd it requires
 basic auth. Everything pushed is lost when it stops.`,
 		Example: `  hcpmirror registry serve --addr 127.0.0.1:5000
   hcpmirror registry serve --tls --htpasswd demo:demo --cert-dir ./certs`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{annotationStopsOnSignal: "true"}, // runs until interrupted
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var opts []testreg.Option
 			if useTLS {
