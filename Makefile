@@ -6,11 +6,19 @@ export GOFLAGS ?= -buildvcs=false
 
 all: build
 
+# Identify the build (hcpmirror version); outside a git checkout the values
+# fall back to "unknown" and the build still succeeds.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := github.com/hcpmirror/hcpmirror/internal/version
+LDFLAGS ?= -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).buildDate=$(BUILD_DATE)
+
 # hcpmirror is the shipped binary; hcpmirror-lab holds the lab commands
 # (registry serve, release publish, demo) and everything only they link.
 build:
-	$(GO) build -o bin/hcpmirror ./cmd/hcpmirror
-	$(GO) build -o bin/hcpmirror-lab ./cmd/hcpmirror-lab
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/hcpmirror ./cmd/hcpmirror
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/hcpmirror-lab ./cmd/hcpmirror-lab
 
 # The main job on an embedded default (local registry + local API server):
 # resolve the examples, mirror and verify a release, run the operator.

@@ -38,15 +38,23 @@ func TestMirrorSetCommands(t *testing.T) {
 			"quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest", "quay.io/a/b@" + digest}, 1},
 		{"resolve-invalid-sets", []string{"resolve", "-f", "testdata/resolve/bad.yaml", "quay.io/a/b"}, 1},
 		{"resolve-no-file", []string{"resolve", "-f", "testdata/resolve/missing.yaml", "quay.io/a/b"}, 1},
-		{"resolve-bad-output", []string{"resolve", "-f", resolveSets, "-o", "yaml", "quay.io/a/b"}, 1},
+		{"resolve-yaml", []string{"resolve", "-f", resolveSets, "-o", "yaml", "quay.io/openshift-release-dev/ocp-v4.0-art-dev@" + digest}, 0},
+		// Usage errors: exit 2, the usage line and where to read more.
+		{"resolve-bad-output", []string{"resolve", "-f", resolveSets, "-o", "wide", "quay.io/a/b"}, 2},
+		{"resolve-no-reference", []string{"resolve", "-f", resolveSets}, 2},
+		{"resolve-unknown-flag", []string{"resolve", "--bogus", "quay.io/a/b"}, 2},
 		{"overrides-flag", []string{"overrides", "-f", resolveSets}, 0},
 		{"overrides-env", []string{"overrides", "-f", resolveSets, "--format", "env"}, 0},
-		{"overrides-bad-format", []string{"overrides", "-f", resolveSets, "--format", "yaml"}, 1},
+		{"overrides-bad-format", []string{"overrides", "-f", resolveSets, "--format", "yaml"}, 2},
+		{"overrides-json", []string{"overrides", "-f", resolveSets, "-o", "json"}, 0},
+		{"overrides-env-yaml", []string{"overrides", "-f", resolveSets, "--format", "env", "-o", "yaml"}, 0},
 		{"sync-ics", []string{"sync-ics", "-f", resolveSets}, 0},
+		{"sync-ics-json", []string{"sync-ics", "-f", resolveSets, "-o", "json"}, 0},
+		{"sync-ics-text", []string{"sync-ics", "-f", resolveSets, "-o", "text"}, 2},
 		// A node's registries.conf, with what runtimes would silently ignore.
 		{"resolve-registries-conf", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf",
 			"quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64", "registry.redhat.io/rhel9/x@" + digest, "example.com/foo/app:1"}, 0},
-		{"resolve-registries-conf-and-f", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf", "-f", resolveSets, "quay.io/a/b"}, 1},
+		{"resolve-registries-conf-and-f", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf", "-f", resolveSets, "quay.io/a/b"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

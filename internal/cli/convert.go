@@ -15,8 +15,9 @@ import (
 func newConvertCommand() *cobra.Command {
 	var sets setFlags
 	var to, outDir string
+	out := newOutputFlags(formatYAML, formatJSON).acceptLegacyPath("output-dir", &outDir)
 	cmd := &cobra.Command{
-		Use:   "convert [-f PATH]... --to idms [-o DIR]",
+		Use:   "convert [-f PATH]... --to idms [--output-dir DIR] [-o yaml|json]",
 		Short: "Convert ImageContentSourcePolicies to ImageDigestMirrorSets",
 		Long: `Convert replaces each ImageContentSourcePolicy by the ImageDigestMirrorSet
 OpenShift deprecated it for, as 'oc adm migrate icsp' does: same name, labels
@@ -26,20 +27,26 @@ which would make the new object fail to apply, and removes duplicate mirrors,
 which an ICSP admits but the IDMS schema rejects. The policies are validated
 as the API server validates an IDMS; every problem is reported.
 
-Without -o the objects are printed as YAML documents; with -o DIR each is
-written to DIR/imagedigestmirrorset_<name>.yaml (all files or none). Objects
+Without --output-dir the objects are printed, as YAML documents or (-o json)
+one JSON kind: List; with --output-dir DIR each is written to
+DIR/imagedigestmirrorset_<name>.yaml (all files or none). -o DIR, which
+named the directory before -o meant the format, still works in this release,
+with a warning. Objects
 of other kinds are skipped with a note. Several policies of one name (as
 oc-mirror v1 writes on every run) are an error: merge them with
 'hcpmirror merge' instead.`,
 		Example: `  oc get icsp -o yaml > icsp.yaml
-  hcpmirror convert -f icsp.yaml --to idms -o idms/`,
+  hcpmirror convert -f icsp.yaml --to idms --output-dir idms/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to != "idms" {
-				return fmt.Errorf("--to %q: only idms (ImageDigestMirrorSet) is supported", to)
+				return usageErrorf("--to %q: only idms (ImageDigestMirrorSet) is supported", to)
 			}
 			if len(sets.paths) == 0 {
-				return errors.New("no inputs: give ImageContentSourcePolicy files with -f")
+				return usageErrorf("no inputs: give ImageContentSourcePolicy files with -f")
+			}
+			if outDir != "" && !out.is(formatYAML) {
+				return usageErrorf("--output-dir writes YAML files; -o %s only prints", out.format)
 			}
 			stderr := cmd.ErrOrStderr()
 			all, err := sets.load(stderr)
@@ -62,8 +69,7 @@ oc-mirror v1 writes on every run) are an error: merge them with
 				return fmt.Errorf("invalid ImageContentSourcePolicies (nothing converted):\n%w", err)
 			}
 			if outDir == "" {
-				_, err := cmd.OutOrStdout().Write(conv.YAML())
-				return err
+				return out.printManifests(cmd.OutOrStdout(), conv.YAML())
 			}
 			if err := atomicfile.WriteDir(outDir, conv.Files, nil, atomicfile.DefaultPerm); err != nil {
 				return err
@@ -76,6 +82,9 @@ oc-mirror v1 writes on every run) are an error: merge them with
 	}
 	sets.register(cmd)
 	cmd.Flags().StringVar(&to, "to", "idms", "kind to convert to: idms (ImageDigestMirrorSet)")
-	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write one file per object to this directory (created when missing) instead of printing")
+	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions([]string{"idms"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&outDir, "output-dir", "", "write one file per object to this directory (created when missing) instead of printing")
+	_ = cmd.MarkFlagDirname("output-dir")
+	out.register(cmd)
 	return cmd
 }

@@ -14,11 +14,15 @@ func TestConvertCommand(t *testing.T) {
 		wantExit int
 	}{
 		{name: "stdout", args: []string{"-f", convertData + "/icsp.yaml", "--to", "idms"}},
-		{name: "output-dir", args: []string{"-f", convertData + "/icsp.yaml", "-f", convertData + "/idms.yaml", "-o", "$OUT"}},
+		{name: "output-dir", args: []string{"-f", convertData + "/icsp.yaml", "-f", convertData + "/idms.yaml", "--output-dir", "$OUT"}},
+		{name: "stdout-json", args: []string{"-f", convertData + "/icsp.yaml", "-o", "json"}},
+		// -o DIR, before -o meant the format: still written, with a warning.
+		{name: "legacy-output-dir", args: []string{"-f", convertData + "/icsp.yaml", "-o", "$OUT"}},
+		{name: "output-dir-and-json", args: []string{"-f", convertData + "/icsp.yaml", "--output-dir", "$OUT", "-o", "json"}, wantExit: 2},
 		{name: "same-name-twice", args: []string{"-f", mergeData + "/oc-mirror-workspace"}, wantExit: 1},
-		{name: "invalid", args: []string{"-f", convertData + "/invalid.yaml", "-f", convertData + "/icsp.yaml", "-o", "$OUT"}, wantExit: 1},
+		{name: "invalid", args: []string{"-f", convertData + "/invalid.yaml", "-f", convertData + "/icsp.yaml", "--output-dir", "$OUT"}, wantExit: 1},
 		{name: "nothing-to-convert", args: []string{"-f", convertData + "/idms.yaml"}, wantExit: 1},
-		{name: "to-itms", args: []string{"-f", convertData + "/icsp.yaml", "--to", "itms"}, wantExit: 1},
+		{name: "to-itms", args: []string{"-f", convertData + "/icsp.yaml", "--to", "itms"}, wantExit: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

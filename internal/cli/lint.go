@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -28,10 +26,11 @@ type lintSummary struct {
 
 func newLintCommand() *cobra.Command {
 	var sets setFlags
-	var output, flagValue, envValue, releaseImage string
+	var flagValue, envValue, releaseImage string
+	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	var reg registryFlags
 	cmd := &cobra.Command{
-		Use:   "lint [-f PATH]... [--release IMAGE] [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json]",
+		Use:   "lint [-f PATH]... [--release IMAGE] [--overrides-flag VALUE] [--overrides-env VALUE] [-o text|json|yaml]",
 		Short: "Check mirror sets and override strings for mistakes that break disconnected clusters",
 		Long: `Lint checks mirror sets (ImageContentSourcePolicy, ImageDigestMirrorSet,
 ImageTagMirrorSet), and HostedClusters given with -f (their OLM catalog
@@ -51,12 +50,9 @@ and how to fix it. Exit status 1 if any finding is an error.`,
   hcpmirror lint --overrides-flag 'quay.io=mirror.example.com,'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output %q: want text or json", output)
-			}
 			flagGiven, envGiven := cmd.Flags().Changed("overrides-flag"), cmd.Flags().Changed("overrides-env")
 			if len(sets.paths) == 0 && !flagGiven && !envGiven {
-				return errors.New("nothing to lint: give -f, --overrides-flag or --overrides-env")
+				return usageErrorf("nothing to lint: give -f, --overrides-flag or --overrides-env")
 			}
 			var findings []lint.Finding
 			var loadErr error
@@ -83,7 +79,7 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 			if envGiven {
 				findings = append(findings, lint.LintEnv(envValue)...)
 			}
-			if err := printLint(cmd.OutOrStdout(), output, findings); err != nil {
+			if err := printLint(cmd.OutOrStdout(), out, findings); err != nil {
 				return err
 			}
 			if loadErr != nil {
@@ -100,7 +96,7 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 	cmd.Flags().StringVar(&releaseImage, "release", "", "also check the payload of this release image, read through the mirror sets (HCM009, HCM017, HCM030)")
 	cmd.Flags().StringVar(&flagValue, "overrides-flag", "", "a --registry-overrides value to check")
 	cmd.Flags().StringVar(&envValue, "overrides-env", "", "an OPENSHIFT_IMG_OVERRIDES value to check")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	out.register(cmd)
 	return cmd
 }
 
@@ -134,15 +130,13 @@ func hostedClusterViews(hcs []*hypershiftv1beta1.HostedCluster) []lint.HostedClu
 	return out
 }
 
-func printLint(w io.Writer, output string, findings []lint.Finding) error {
+func printLint(w io.Writer, out *outputFlags, findings []lint.Finding) error {
 	errs, warns, notes := lint.Count(findings)
-	if output == "json" {
+	if !out.is(formatText) {
 		if findings == nil {
 			findings = []lint.Finding{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(lintOutput{Findings: findings, Summary: lintSummary{errs, warns, notes}})
+		return out.print(w, lintOutput{Findings: findings, Summary: lintSummary{errs, warns, notes}}, nil)
 	}
 	for _, f := range findings {
 		where := f.Object

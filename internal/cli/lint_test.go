@@ -18,8 +18,10 @@ func TestLintCommand(t *testing.T) {
 		{name: "overrides-clean", args: []string{"--overrides-flag", "=", "--overrides-env", "quay.io=m1.example.com,quay.io=m2.example.com"}, wantExit: 0},
 		{name: "overrides-empty-flag", args: []string{"--overrides-flag", ""}, wantExit: 1},
 		{name: "undecodable-file", args: []string{"-f", lintData + "/bad-field.yaml", "-f", lintData + "/clean"}, wantExit: 1},
-		{name: "nothing-to-lint", args: nil, wantExit: 1},
-		{name: "bad-output", args: []string{"-f", lintData + "/clean", "-o", "yaml"}, wantExit: 1},
+		{name: "nothing-to-lint", args: nil, wantExit: 2},
+		{name: "bad-output", args: []string{"-f", lintData + "/clean", "-o", "wide"}, wantExit: 2},
+		{name: "broken-yaml", args: []string{"-f", lintData + "/broken", "-o", "yaml"}, wantExit: 1},
+		{name: "extra-argument", args: []string{lintData + "/clean"}, wantExit: 2},
 		{name: "hostedcluster", args: []string{"-f", lintData + "/hostedcluster"}, wantExit: 1},
 	}
 	for _, tt := range tests {

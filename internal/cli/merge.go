@@ -12,14 +12,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
 	"github.com/hcpmirror/hcpmirror/pkg/ocmirror"
 )
 
 func newMergeCommand() *cobra.Command {
 	var paths []string
 	var outDir string
+	out := newOutputFlags(formatText, formatJSON, formatYAML).acceptLegacyPath("output-dir", &outDir)
 	cmd := &cobra.Command{
-		Use:   "merge -f PATH... -o DIR",
+		Use:   "merge -f PATH... --output-dir DIR [-o text|json|yaml]",
 		Short: "Merge oc-mirror results into one complete, stable set of mirror sets",
 		Long: `Merge reads oc-mirror output and mirror-set files and writes one complete
 set of ImageDigestMirrorSets and ImageTagMirrorSets that can be applied as is.
@@ -44,20 +46,22 @@ itms-hcpmirror.yaml (objects hcpmirror-<release|operator|generic>-<n>, each
 below 250000 bytes) and one catalogsource-<name>.yaml per CatalogSource (the
 latest run's wins). Files an earlier merge wrote to DIR that are no longer
 needed are removed; other files in DIR are left alone. All files are written
-or none.`,
+or none. The summary of what was written goes to stdout, as text or (-o json,
+-o yaml) for scripts. -o DIR, which named the directory before -o meant the
+format, still works in this release, with a warning.`,
 		Example: `  # Both oc-mirror v1 runs, as the HyperShift docs ask you to keep them:
-  hcpmirror merge -f oc-mirror-workspace -o mirror-sets
+  hcpmirror merge -f oc-mirror-workspace --output-dir mirror-sets
   oc apply -f mirror-sets
 
   # After the next run: add it to what was merged before.
-  hcpmirror merge -f mirror-sets -f oc-mirror-workspace/results-1718000000 -o mirror-sets`,
+  hcpmirror merge -f mirror-sets -f oc-mirror-workspace/results-1718000000 --output-dir mirror-sets`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(paths) == 0 {
-				return errors.New("no inputs: give oc-mirror results or mirror-set files with -f")
+				return usageErrorf("no inputs: give oc-mirror results or mirror-set files with -f")
 			}
 			if outDir == "" {
-				return errors.New("--output-dir (-o) is required")
+				return usageErrorf("--output-dir is required")
 			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if ocmirror.HasOwnOutput(outDir) && !covers(paths, outDir) {
@@ -86,13 +90,18 @@ or none.`,
 				return err
 			}
 			printMergeNotes(stderr, res)
-			printMergeSummary(stdout, outDir, inputs, res, before, removed)
-			return nil
+			return out.print(stdout, newMergeReport(outDir, inputs, res, before, removed), func(w io.Writer) error {
+				printMergeSummary(w, outDir, inputs, res, before, removed)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringArrayVarP(&paths, "filename", "f", nil,
 		"oc-mirror workspace, results or cluster-resources directory, or mirror-set file (YAML or JSON); repeatable, - for stdin")
-	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "directory to write the merged files to (created when missing)")
+	_ = cmd.MarkFlagFilename("filename", manifestExtensions...)
+	cmd.Flags().StringVar(&outDir, "output-dir", "", "directory to write the merged files to (created when missing)")
+	_ = cmd.MarkFlagDirname("output-dir")
+	out.register(cmd)
 	return cmd
 }
 
@@ -149,26 +158,14 @@ func printMergeNotes(w io.Writer, res *ocmirror.Result) {
 // printMergeSummary says what was written, per file and object, and confirms
 // that nothing was lost.
 func printMergeSummary(w io.Writer, dir string, inputs []ocmirror.Input, res *ocmirror.Result, before map[string][]byte, removed []string) {
-	runs := map[int64]bool{}
-	for _, in := range inputs {
-		if in.Run > 0 {
-			runs[in.Run] = true
-		}
-	}
+	runs := v1Runs(inputs)
 	fmt.Fprintf(w, "Read %s", mergeCount(len(inputs), "file"))
-	if len(runs) > 0 {
-		fmt.Fprintf(w, " (%s)", mergeCount(len(runs), "oc-mirror v1 run"))
+	if runs > 0 {
+		fmt.Fprintf(w, " (%s)", mergeCount(runs, "oc-mirror v1 run"))
 	}
 	fmt.Fprintf(w, ".\nWrote %s:\n", dir)
 	for _, f := range res.Files {
-		state := "new"
-		if old, ok := before[f.Name]; ok {
-			state = "updated"
-			if bytes.Equal(old, f.Data) {
-				state = "unchanged"
-			}
-		}
-		fmt.Fprintf(w, "  %-44s %s\n", f.Name, state)
+		fmt.Fprintf(w, "  %-44s %s\n", f.Name, fileState(before, f))
 		for _, o := range res.Objects {
 			if o.File == f.Name {
 				fmt.Fprintf(w, "    %s %-26s %s, %d bytes\n", kindShort(string(o.Kind)), o.Name, mergeCount(o.Sources, "source"), o.Bytes)
@@ -225,4 +222,80 @@ func mergeCount(n int, word string) string {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// v1Runs counts the oc-mirror v1 runs among the inputs.
+func v1Runs(inputs []ocmirror.Input) int {
+	runs := map[int64]bool{}
+	for _, in := range inputs {
+		if in.Run > 0 {
+			runs[in.Run] = true
+		}
+	}
+	return len(runs)
+}
+
+// fileState says what writing f did to the file before held: new, updated or
+// unchanged.
+func fileState(before map[string][]byte, f atomicfile.File) string {
+	old, ok := before[f.Name]
+	switch {
+	case !ok:
+		return "new"
+	case bytes.Equal(old, f.Data):
+		return "unchanged"
+	}
+	return "updated"
+}
+
+// mergeReport is `merge -o json`: the summary's content for scripts; its
+// field names are a stable interface.
+type mergeReport struct {
+	OutputDir      string       `json:"outputDir"`
+	Inputs         int          `json:"inputs"`
+	OCMirrorV1Runs int          `json:"ocMirrorV1Runs"`
+	Files          []mergeFile  `json:"files"`
+	Removed        []string     `json:"removed"`
+	CatalogSources int          `json:"catalogSources"`
+	LeftOut        []mergeEntry `json:"leftOut"`
+}
+
+type mergeFile struct {
+	Name    string        `json:"name"`
+	State   string        `json:"state"`
+	Objects []mergeObject `json:"objects"`
+}
+
+type mergeObject struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Sources  int    `json:"sources"`
+	Bytes    int    `json:"bytes"`
+}
+
+// mergeEntry is an input entry left out because its only mirror is its
+// source.
+type mergeEntry struct {
+	Object string `json:"object"`
+	Field  string `json:"field"`
+	Source string `json:"source"`
+}
+
+func newMergeReport(dir string, inputs []ocmirror.Input, res *ocmirror.Result, before map[string][]byte, removed []string) mergeReport {
+	rep := mergeReport{OutputDir: dir, Inputs: len(inputs), OCMirrorV1Runs: v1Runs(inputs), Files: []mergeFile{},
+		Removed: append([]string{}, removed...), CatalogSources: len(res.CatalogSources), LeftOut: []mergeEntry{}}
+	for _, f := range res.Files {
+		mf := mergeFile{Name: f.Name, State: fileState(before, f), Objects: []mergeObject{}}
+		for _, o := range res.Objects {
+			if o.File == f.Name {
+				mf.Objects = append(mf.Objects, mergeObject{Kind: string(o.Kind), Name: o.Name, Category: o.Category.String(), Sources: o.Sources, Bytes: o.Bytes})
+			}
+		}
+		rep.Files = append(rep.Files, mf)
+	}
+	for _, e := range res.Ignored {
+		rep.LeftOut = append(rep.LeftOut, mergeEntry{Object: e.Object, Field: e.Field, Source: e.Source})
+	}
+	return rep
 }

@@ -87,14 +87,17 @@ func TestMergeCommand(t *testing.T) {
 		args     []string
 		wantExit int
 	}{
-		{name: "two-v1-runs", args: []string{"-f", mergeData + "/oc-mirror-workspace", "-o", "$OUT"}},
-		{name: "v2", args: []string{"-f", mergeData + "/working-dir", "-o", "$OUT"}},
-		{name: "mixed", args: []string{"-f", mergeData + "/mixed", "-f", mergeData + "/working-dir", "-o", "$OUT"}},
-		{name: "policy-conflict", args: []string{"-f", mergeData + "/policy-conflict", "-o", "$OUT"}, wantExit: 1},
-		{name: "unreadable-input", args: []string{"-f", mergeData + "/working-dir", "-f", mergeData + "/missing", "-o", "$OUT"}, wantExit: 1},
-		{name: "no-output-dir", args: []string{"-f", mergeData + "/working-dir"}, wantExit: 1},
-		{name: "no-inputs", args: []string{"-o", "$OUT"}, wantExit: 1},
-		{name: "nothing-found", args: []string{"-f", mergeData + "/oc-mirror-workspace/results-1700000000/release-signatures", "-o", "$OUT"}, wantExit: 1},
+		{name: "two-v1-runs", args: []string{"-f", mergeData + "/oc-mirror-workspace", "--output-dir", "$OUT"}},
+		{name: "v2", args: []string{"-f", mergeData + "/working-dir", "--output-dir", "$OUT"}},
+		{name: "mixed", args: []string{"-f", mergeData + "/mixed", "-f", mergeData + "/working-dir", "--output-dir", "$OUT"}},
+		{name: "policy-conflict", args: []string{"-f", mergeData + "/policy-conflict", "--output-dir", "$OUT"}, wantExit: 1},
+		{name: "unreadable-input", args: []string{"-f", mergeData + "/working-dir", "-f", mergeData + "/missing", "--output-dir", "$OUT"}, wantExit: 1},
+		{name: "no-output-dir", args: []string{"-f", mergeData + "/working-dir"}, wantExit: 2},
+		{name: "no-inputs", args: []string{"--output-dir", "$OUT"}, wantExit: 2},
+		{name: "v2-json", args: []string{"-f", mergeData + "/working-dir", "--output-dir", "$OUT", "-o", "json"}},
+		// -o DIR, before -o meant the format: still merged, with a warning.
+		{name: "legacy-output-dir", args: []string{"-f", mergeData + "/working-dir", "-o", "$OUT"}},
+		{name: "nothing-found", args: []string{"-f", mergeData + "/oc-mirror-workspace/results-1700000000/release-signatures", "--output-dir", "$OUT"}, wantExit: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,11 +122,11 @@ func TestMergeCommand(t *testing.T) {
 func TestMergeCommandRerun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "merged")
 	vars := map[string]string{"$OUT": out}
-	first, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace/results-1700000000", "-o", "$OUT"}, vars)
+	first, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace/results-1700000000", "--output-dir", "$OUT"}, vars)
 	if code != 0 {
 		t.Fatalf("first run failed:\n%s", first)
 	}
-	second, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/oc-mirror-workspace/results-1700086400", "-o", "$OUT"}, vars)
+	second, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/oc-mirror-workspace/results-1700086400", "--output-dir", "$OUT"}, vars)
 	if code != 0 {
 		t.Fatalf("second run failed:\n%s", second)
 	}
@@ -131,14 +134,14 @@ func TestMergeCommandRerun(t *testing.T) {
 
 	// The same as merging both runs at once.
 	all := filepath.Join(t.TempDir(), "all")
-	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "-o", all}, nil); code != 0 {
+	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "--output-dir", all}, nil); code != 0 {
 		t.Fatalf("merging both runs failed:\n%s", got)
 	}
 	if diff := cmp.Diff(dirFiles(t, all), after); diff != "" {
 		t.Errorf("run by run differs from both at once (-both +incremental):\n%s", diff)
 	}
 
-	third, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "-f", "$OUT", "-o", "$OUT"}, vars)
+	third, code := cliRun(t, []string{"merge", "-f", mergeData + "/oc-mirror-workspace", "-f", "$OUT", "--output-dir", "$OUT"}, vars)
 	if code != 0 {
 		t.Fatalf("third run failed:\n%s", third)
 	}
@@ -153,11 +156,11 @@ func TestMergeCommandRerun(t *testing.T) {
 func TestMergeCommandKeepsOutputOnError(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "merged")
 	vars := map[string]string{"$OUT": out}
-	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/working-dir", "-o", "$OUT"}, vars); code != 0 {
+	if got, code := cliRun(t, []string{"merge", "-f", mergeData + "/working-dir", "--output-dir", "$OUT"}, vars); code != 0 {
 		t.Fatalf("first run failed:\n%s", got)
 	}
 	before := dirFiles(t, out)
-	got, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/policy-conflict", "-o", "$OUT"}, vars)
+	got, code := cliRun(t, []string{"merge", "-f", "$OUT", "-f", mergeData + "/policy-conflict", "--output-dir", "$OUT"}, vars)
 	if code != 1 {
 		t.Errorf("exit status = %d, want 1\n%s", code, got)
 	}
@@ -178,11 +181,11 @@ func TestMergeNewestRunOnly(t *testing.T) {
 	}
 	stepwise, together := t.TempDir(), t.TempDir()
 	for _, run := range runs {
-		if code, got := runHcpmirror(t, []string{"merge", "-f", run, "-o", stepwise}, nil); code != 0 {
+		if code, got := runHcpmirror(t, []string{"merge", "-f", run, "--output-dir", stepwise}, nil); code != 0 {
 			t.Fatalf("merge %s: %s", run, got)
 		}
 	}
-	if code, got := runHcpmirror(t, []string{"merge", "-f", ws, "-o", together}, nil); code != 0 {
+	if code, got := runHcpmirror(t, []string{"merge", "-f", ws, "--output-dir", together}, nil); code != 0 {
 		t.Fatalf("merge all: %s", got)
 	}
 	for _, name := range []string{"idms-hcpmirror.yaml"} {

@@ -35,7 +35,8 @@ pod-template change does). Status conditions on each HostedCluster report it:
 ValidMirrorSets, ReleaseImageResolved, RegistryOverridesPropagated.
 
 Install it with 'hcpmirror render | kubectl apply -f -'.`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{annotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr())))
 			if len(static) > 0 {

@@ -15,8 +15,13 @@ func TestRegistriesConfCommand(t *testing.T) {
 		wantExit int
 	}{
 		{name: "stdout", args: []string{"-f", registriesConfData + "/sets.yaml"}},
-		{name: "output-file", args: []string{"-f", registriesConfData + "/sets.yaml", "-o", "$OUT/registries.conf"}},
-		{name: "invalid", args: []string{"-f", registriesConfData + "/invalid.yaml", "-o", "$OUT/registries.conf"}, wantExit: 1},
+		{name: "output-file", args: []string{"-f", registriesConfData + "/sets.yaml", "--output-file", "$OUT/registries.conf"}},
+		{name: "invalid", args: []string{"-f", registriesConfData + "/invalid.yaml", "--output-file", "$OUT/registries.conf"}, wantExit: 1},
+		{name: "json", args: []string{"-f", registriesConfData + "/sets.yaml", "-o", "json"}},
+		// -o json once wrote a file named json; now it is the format, and a
+		// path given to -o is still the file, with a warning, for a release.
+		{name: "legacy-output-file", args: []string{"-f", registriesConfData + "/sets.yaml", "-o", "$OUT/registries.conf"}},
+		{name: "legacy-output-file-and-output-file", args: []string{"-f", registriesConfData + "/sets.yaml", "-o", "$OUT/a.conf", "--output-file", "$OUT/b.conf"}, wantExit: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +42,7 @@ func TestRegistriesConfFileMatchesStdout(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("printing failed:\n%s", printed)
 	}
-	if got, code := cliRun(t, []string{"registries-conf", "-f", registriesConfData + "/sets.yaml", "-o", out}, nil); code != 0 {
+	if got, code := cliRun(t, []string{"registries-conf", "-f", registriesConfData + "/sets.yaml", "--output-file", out}, nil); code != 0 {
 		t.Fatalf("writing failed:\n%s", got)
 	}
 	written, err := os.ReadFile(out)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"io"
@@ -108,13 +107,13 @@ func newReleaseInfoCommand() *cobra.Command {
 	var (
 		sets      setFlags
 		reg       registryFlags
-		output    string
 		pullspecs bool
 		platform  string
 		commits   bool
 	)
+	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	cmd := &cobra.Command{
-		Use:   "info IMAGE [-f MIRRORSETS]... [--pullspecs] [--commits] [-o text|json]",
+		Use:   "info IMAGE [-f MIRRORSETS]... [--pullspecs] [--commits] [-o text|json|yaml]",
 		Short: "Show what a release payload contains, read through the mirrors",
 		Long: `Info reads a release image the way a disconnected cluster would: IMAGE is
 resolved through the mirror sets given with -f (mirrors first; a
@@ -136,9 +135,6 @@ stderr. Exit status 1 if the release cannot be read.`,
   hcpmirror release info -f idms.yaml -o json quay.io/openshift-release-dev/ocp-release@sha256:...`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output %q: want text or json", output)
-			}
 			cfg, err := sets.compileOptional(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -147,7 +143,7 @@ stderr. Exit status 1 if the release cannot be read.`,
 			if platform != "" {
 				pl, err := v1.ParsePlatform(platform)
 				if err != nil {
-					return fmt.Errorf("--platform %q: %w", platform, err)
+					return &usageError{err: fmt.Errorf("--platform %q: %w", platform, err)}
 				}
 				popts = append(popts, releaseinfo.WithPlatform(*pl))
 			}
@@ -167,18 +163,15 @@ stderr. Exit status 1 if the release cannot be read.`,
 			for _, w := range info.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 			}
-			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			}
-			printReleaseInfo(cmd.OutOrStdout(), info, pullspecs, commits)
-			return nil
+			return out.print(cmd.OutOrStdout(), info, func(w io.Writer) error {
+				printReleaseInfo(w, info, pullspecs, commits)
+				return nil
+			})
 		},
 	}
 	sets.register(cmd)
 	reg.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	out.register(cmd)
 	cmd.Flags().BoolVar(&pullspecs, "pullspecs", false, "also show where each component would be pulled from under the mirror sets")
 	cmd.Flags().BoolVar(&commits, "commits", false, "also show each component's source repository and commit")
 	cmd.Flags().StringVar(&platform, "platform", "", "os/arch[/variant] to read from a multi-architecture release (default linux/amd64)")

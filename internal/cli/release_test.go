@@ -138,7 +138,7 @@ func TestReleaseInfoCommand(t *testing.T) {
 		{name: "no-boot-images", args: append([]string{"-f", bareSets, noBoot.Release}, access...)},
 		{name: "mirror-down", args: append([]string{"-f", downSets, pub.release}, "--insecure-registry", down), wantExit: 1},
 		{name: "unpullable-tag", args: append([]string{"-f", bareSets, "quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest"}, access...), wantExit: 1},
-		{name: "bad-output", args: []string{"-f", pub.mirrors, "-o", "yaml", pub.release}, wantExit: 1},
+		{name: "bad-output", args: []string{"-f", pub.mirrors, "-o", "wide", pub.release}, wantExit: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

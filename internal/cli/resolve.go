@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,9 +26,10 @@ type resolveResult struct {
 
 func newResolveCommand() *cobra.Command {
 	var sets setFlags
-	var output, confFile string
+	var confFile string
+	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	cmd := &cobra.Command{
-		Use:   "resolve [-f PATH]... | --registries-conf FILE [-o text|json] REF...",
+		Use:   "resolve [-f PATH]... | --registries-conf FILE [-o text|json|yaml] REF...",
 		Short: "Show where a node would pull each image from",
 		Long: `Resolve prints, for each image reference, the ordered list of physical
 references a node's container runtime would try under the given mirror sets:
@@ -48,14 +47,11 @@ be pulled.`,
   hcpmirror resolve -f idms.yaml -o json quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:...`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output %q: want text or json", output)
-			}
 			var cfg *mirrorset.Config
 			var err error
 			if confFile != "" {
 				if len(sets.paths) > 0 {
-					return errors.New("give either -f (mirror sets) or --registries-conf (a node's file), not both")
+					return usageErrorf("give either -f (mirror sets) or --registries-conf (a node's file), not both")
 				}
 				cfg, err = readRegistriesConf(cmd.ErrOrStderr(), confFile)
 			} else {
@@ -65,14 +61,11 @@ be pulled.`,
 				return err
 			}
 			results, failed := resolveAll(cfg, args)
-			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(results); err != nil {
-					return err
-				}
-			} else {
-				printResolveText(cmd.OutOrStdout(), results)
+			if err := out.print(cmd.OutOrStdout(), results, func(w io.Writer) error {
+				printResolveText(w, results)
+				return nil
+			}); err != nil {
+				return err
 			}
 			if failed {
 				return &ExitError{Code: 1}
@@ -81,8 +74,9 @@ be pulled.`,
 		},
 	}
 	sets.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	out.register(cmd)
 	cmd.Flags().StringVar(&confFile, "registries-conf", "", "resolve with a node's registries.conf (e.g. copied from /etc/containers/registries.conf) instead of mirror sets")
+	_ = cmd.MarkFlagFilename("registries-conf", "conf")
 	return cmd
 }
 

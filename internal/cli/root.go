@@ -17,14 +17,24 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
-// Execute runs the command line and returns the process exit status.
+// Execute runs the command line and returns the process exit status: 0, 1
+// when the command found a problem, 2 for a usage error, 128+N when signal N
+// (SIGINT, SIGTERM) cancelled ctx, whatever the command returned then.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := NewRootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	var started bool
+	prepareTree(root, &started)
+	cmd, err := root.ExecuteContextC(ctx)
+	if sig, ok := interrupted(ctx); ok && !(err == nil && cmd.Annotations[annotationStopsOnSignal] == "true") {
+		// An interrupted run is not a success, and its error is only
+		// the consequence ("context canceled").
+		fmt.Fprintln(stderr, "hcpmirror: interrupted")
+		return sig.ExitCode()
+	}
 	if err == nil {
 		return 0
 	}
@@ -32,9 +42,17 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
+	if err = classify(err, started); errors.As(err, new(*usageError)) {
+		printUsageError(stderr, cmd, err)
+		return exitUsage
+	}
 	fmt.Fprintf(stderr, "hcpmirror: %v\n", err)
-	return 1
+	return exitProblem
 }
+
+// annotationStopsOnSignal marks a command that runs until it is stopped (the
+// operator): a signal is its normal end, not an interruption.
+const annotationStopsOnSignal = "hcpmirror.io/stops-on-signal"
 
 // NewRootCommand builds the whole command tree.
 func NewRootCommand() *cobra.Command {
@@ -50,6 +68,7 @@ disconnected clusters.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	registerVersionFlag(root)
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
@@ -70,4 +89,5 @@ var subcommands = []func() *cobra.Command{
 	newRegistriesConfCommand,
 	newReleaseCommand,
 	newVerifyCommand,
+	newVersionCommand,
 }

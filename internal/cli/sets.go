@@ -22,7 +22,12 @@ type setFlags struct {
 func (f *setFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.paths, "filename", "f", nil,
 		"file or directory of mirror sets (YAML, JSON, kind: List; directories are read recursively for *.yaml, *.yml, *.json); repeatable, - for stdin")
+	_ = cmd.MarkFlagFilename("filename", manifestExtensions...)
 }
+
+// manifestExtensions are the file names shell completion offers for -f (and
+// directories, which -f reads recursively).
+var manifestExtensions = []string{"yaml", "yml", "json"}
 
 // load reads the sets, printing a note on stderr for every object that is not
 // a mirror set, so a directory of mixed manifests can be pointed at as is.

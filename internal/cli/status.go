@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,10 +18,11 @@ import (
 
 func newStatusCommand() *cobra.Command {
 	var kube kubeFlags
-	var namespace, output string
+	var namespace string
+	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	var static []string
 	cmd := &cobra.Command{
-		Use:   "status [--kubeconfig F] [-n NAMESPACE] [HOSTEDCLUSTER]",
+		Use:   "status [--kubeconfig F] [-n NAMESPACE] [-o text|json|yaml] [HOSTEDCLUSTER]",
 		Short: "Show whether every hosted control plane carries the overrides the mirror sets mean now",
 		Long: `Status checks propagation the way the user's guide says to check it by hand,
 for every hosted control plane at once: for each deployment and container in
@@ -33,9 +34,6 @@ the release image was read from.
 Exit status 1 on any drift, or when the mirror sets are invalid.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output %q: want text or json", output)
-			}
 			var staticMap map[string]string
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
@@ -75,17 +73,11 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json":
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			case "text":
-				rep.WriteText(cmd.OutOrStdout())
-			default:
-				return fmt.Errorf("--output %q: want text or json", output)
+			if err := out.print(cmd.OutOrStdout(), rep, func(w io.Writer) error {
+				rep.WriteText(w)
+				return nil
+			}); err != nil {
+				return err
 			}
 			if rep.Drift() {
 				return &ExitError{Code: 1}
@@ -95,7 +87,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 	}
 	kube.register(cmd)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "clusters", "namespace of HOSTEDCLUSTER (or give namespace/name)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	out.register(cmd)
 	cmd.Flags().StringArrayVar(&static, "registry-overrides", nil, "the operator's static --registry-overrides, so they are not reported as drift")
 	return cmd
 }

@@ -4,15 +4,15 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 )
 
 func newSyncICSCommand() *cobra.Command {
 	var sets setFlags
+	out := newOutputFlags(formatYAML, formatJSON)
 	cmd := &cobra.Command{
-		Use:   "sync-ics [-f PATH]...",
+		Use:   "sync-ics [-f PATH]... [-o yaml|json]",
 		Short: "Derive a HostedCluster's imageContentSources from the management mirror sets",
 		Long: `Sync-ics prints the spec.imageContentSources a HostedCluster needs so that its
 nodes pull release and other images from the same mirrors, in the same order,
@@ -35,17 +35,13 @@ is listed on stderr.`,
 			for _, e := range res.Entries {
 				spec.ImageContentSources = append(spec.ImageContentSources, hypershiftv1beta1.ImageContentSource{Source: e.Source, Mirrors: e.Mirrors})
 			}
-			out, err := yaml.Marshal(spec)
-			if err != nil {
-				return err
-			}
 			for _, l := range res.Lost {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", l)
 			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			return out.print(cmd.OutOrStdout(), spec, nil)
 		},
 	}
 	sets.register(cmd)
+	out.register(cmd)
 	return cmd
 }

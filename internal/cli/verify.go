@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -69,10 +68,10 @@ func newVerifyCommand() *cobra.Command {
 		image       string
 		concurrency int
 		quiet       bool
-		output      string
 	)
+	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	cmd := &cobra.Command{
-		Use:   "verify --release IMAGE [-f MIRRORSETS]... [--concurrency N] [-q] [-o text|json]",
+		Use:   "verify --release IMAGE [-f MIRRORSETS]... [--concurrency N] [-q] [-o text|json|yaml]",
 		Short: "Check that every image of a release can be pulled through the mirrors",
 		Long: `Verify reads the release named by --release through the mirror sets, then
 checks that everything a hosted cluster pulls from it is reachable: the release
@@ -100,13 +99,10 @@ Exit status 1 if anything is missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if image == "" {
-				return fmt.Errorf("--release is required: the release image to verify")
-			}
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output %q: want text or json", output)
+				return usageErrorf("--release is required: the release image to verify")
 			}
 			if concurrency < 1 {
-				return fmt.Errorf("--concurrency %d: want at least 1", concurrency)
+				return usageErrorf("--concurrency %d: want at least 1", concurrency)
 			}
 			stderr := cmd.ErrOrStderr()
 			cfg, err := sets.compileOptional(stderr)
@@ -131,10 +127,8 @@ Exit status 1 if anything is missing.`,
 			}
 			res := newVerifyResult(rep)
 			switch {
-			case output == "json":
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
+			case !out.is(formatText):
+				if err := out.print(cmd.OutOrStdout(), res, nil); err != nil {
 					return err
 				}
 			case quiet:
@@ -168,7 +162,7 @@ Exit status 1 if anything is missing.`,
 	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (required)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing images, on stderr; no progress bar")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	out.register(cmd)
 	return cmd
 }
 

@@ -71,8 +71,8 @@ func TestVerifyCommand(t *testing.T) {
 		{name: "missing-component-quiet", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "-q"}, access...), fault: lackEtcd, wantExit: 1},
 		{name: "missing-component-json", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "-o", "json"}, access...), fault: lackEtcd, wantExit: 1},
 		{name: "release-unreachable", args: []string{"-f", downSets, "--release", pub.release, "--insecure-registry", down}, wantExit: 1},
-		{name: "no-release", args: []string{"-f", pub.mirrors}, wantExit: 1},
-		{name: "bad-concurrency", args: []string{"-f", pub.mirrors, "--release", pub.release, "--concurrency", "0"}, wantExit: 1},
+		{name: "no-release", args: []string{"-f", pub.mirrors}, wantExit: 2},
+		{name: "bad-concurrency", args: []string{"-f", pub.mirrors, "--release", pub.release, "--concurrency", "0"}, wantExit: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
