@@ -153,8 +153,21 @@ func fieldErr(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
+// interner keeps one copy of each bundle name: a name appears in the skips
+// of dozens of entries and several channels, and long skip lists would
+// otherwise hold thousands of copies of the same strings.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
 // decodeAny reads one catalog object into cfg, by schema.
-func decodeAny(cfg *Config, raw json.RawMessage) error {
+func decodeAny(cfg *Config, in interner, raw json.RawMessage) error {
 	o, err := newObject(raw, "")
 	if err != nil {
 		return err
@@ -185,7 +198,7 @@ func decodeAny(cfg *Config, raw json.RawMessage) error {
 		o.take("schema")
 		c := Channel{Package: o.str("package"), Name: o.str("name")}
 		o.array("entries", func(raw json.RawMessage, path string) error {
-			e, err := decodeEntry(raw, path)
+			e, err := decodeEntry(raw, path, in)
 			c.Entries = append(c.Entries, e)
 			return err
 		})
@@ -268,7 +281,7 @@ func requireNames(pkg, name string) error {
 	return errors.Join(errs...)
 }
 
-func decodeEntry(raw json.RawMessage, path string) (ChannelEntry, error) {
+func decodeEntry(raw json.RawMessage, path string, in interner) (ChannelEntry, error) {
 	o, err := newObject(raw, path)
 	if err != nil {
 		return ChannelEntry{}, err
@@ -278,6 +291,10 @@ func decodeEntry(raw json.RawMessage, path string) (ChannelEntry, error) {
 		Replaces:  o.str("replaces"),
 		Skips:     o.strings("skips"),
 		SkipRange: o.str("skipRange"),
+	}
+	e.Name, e.Replaces = in.get(e.Name), in.get(e.Replaces)
+	for i, n := range e.Skips {
+		e.Skips[i] = in.get(n)
 	}
 	e.Extra = o.rest()
 	if e.Name == "" {

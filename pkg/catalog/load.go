@@ -63,6 +63,7 @@ func load(src source) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{}
+	in := interner{}
 	var errs []error
 	for _, p := range src.paths {
 		if path.Base(p) == indexIgnore || ignore.match(p) {
@@ -75,7 +76,7 @@ func load(src source) (*Config, error) {
 		}
 		nb := len(cfg.Bundles)
 		err = decodeStream(bytes.NewReader(data), func(_ int, raw json.RawMessage) error {
-			return decodeAny(cfg, raw)
+			return decodeAny(cfg, in, raw)
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))

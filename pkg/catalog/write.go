@@ -168,14 +168,54 @@ func sortedKeys(f Fields) []string {
 	return keys
 }
 
-// marshal encodes a string or string slice without HTML escaping, as opm
-// writes catalogs.
+// marshal encodes a string or string slice as JSON without HTML escaping,
+// as opm writes catalogs.
 func marshal(v any) []byte {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // strings and []string always encode
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	switch v := v.(type) {
+	case string:
+		quote(&buf, v)
+	case []string:
+		buf.WriteByte('[')
+		for i, s := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			quote(&buf, s)
+		}
+		buf.WriteByte(']')
+	}
+	return buf.Bytes()
+}
+
+// quote writes s as a JSON string: quotes, backslashes and control
+// characters escaped, and U+2028 and U+2029 (which JavaScript treats as
+// line ends), as encoding/json escapes them; invalid UTF-8 becomes U+FFFD.
+func quote(buf *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			buf.WriteByte('\\')
+			buf.WriteRune(r)
+		case r == '\n':
+			buf.WriteString(`\n`)
+		case r == '\r':
+			buf.WriteString(`\r`)
+		case r == '\t':
+			buf.WriteString(`\t`)
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			buf.WriteString(`\u`)
+			buf.WriteByte(hex[r>>12&0xf])
+			buf.WriteByte(hex[r>>8&0xf])
+			buf.WriteByte(hex[r>>4&0xf])
+			buf.WriteByte(hex[r&0xf])
+		default:
+			buf.WriteRune(r) // utf8.RuneError for invalid bytes
+		}
+	}
+	buf.WriteByte('"')
 }
 
 func array[T any](items []T, enc func(*T) []byte) []byte {
