@@ -79,11 +79,13 @@ func Filter(cfg *Config, full bool, pkgs []PackageFilter) (*Config, error) {
 	keptBundles := map[bundleKey]*Bundle{}
 	for _, pl := range plans {
 		var channels []string
+		broken := false
 		for _, cp := range pl.channels {
 			ch := cp.ch
 			entries, err := idx.selectEntries(ch, full, cp.rng)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("package %q: channel %q: %w", ch.Package, ch.Name, err))
+				broken = true
 				continue
 			}
 			if len(entries) == 0 {
@@ -99,6 +101,9 @@ func Filter(cfg *Config, full bool, pkgs []PackageFilter) (*Config, error) {
 			}
 			keptChannels[ch] = entries
 			channels = append(channels, ch.Name)
+		}
+		if broken {
+			continue // whether the default channel survives is unknown
 		}
 		p := *pl.pkg
 		def := p.DefaultChannel

@@ -194,6 +194,9 @@ func TestLargeCatalogMemory(t *testing.T) {
 // one (the input grows fourfold) grows the filter's allocations no more
 // than the input, so no walk is quadratic in skips.
 func TestFilterLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large channels")
+	}
 	measure := func(n int) (skips int, alloc uint64) {
 		cfg, err := catalog.LoadFS(largeCatalog(1, n, n))
 		if err != nil {
