@@ -17,7 +17,11 @@ type PackageFilter struct {
 	Channels []ChannelFilter
 	// MinVersion and MaxVersion select, in every kept channel, the bundles
 	// in this inclusive semver range (either may be empty). They cannot be
-	// combined with channel-level ranges.
+	// combined with channel-level ranges. Versions compare by semver
+	// precedence, so a pre-release such as 1.2.0-opr.1 is inside a range
+	// that spans it (oc-mirror's constraint library leaves pre-releases out
+	// of ranges whose bounds have none, which empties channels of
+	// operators that version every build as a pre-release).
 	MinVersion, MaxVersion string
 	// DefaultChannel replaces the package's default channel; it is needed
 	// when the filter drops the catalog's default channel.
@@ -36,6 +40,8 @@ type ChannelFilter struct {
 //
 //   - no packages, full false: every package, every channel, only each
 //     channel's head (the newest bundle, the one nothing replaces or skips);
+//     oc-mirror's documentation says the default channel's head, its filter
+//     code (which this follows) keeps the head of every channel;
 //   - no packages, full true: the whole catalog (cfg itself is returned);
 //   - packages listed: only those packages; per package its listed
 //     channels, or all its channels when none is listed; per channel every
