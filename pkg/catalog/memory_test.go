@@ -115,11 +115,11 @@ func maxU(a, b uint64) uint64 {
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // TestLargeCatalogMemory loads and filters a 200-package, 10,000-bundle
-// catalog whose entries skip up to 48 bundles each, and checks that memory
+// catalog whose entries skip up to 48 bundles each (525,600 skips), and checks that memory
 // stays a small multiple of the catalog's size.
 func TestLargeCatalogMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large catalog")
+	if testing.Short() || raceEnabled {
+		t.Skip("measures memory on a large catalog; not with -short or -race")
 	}
 	const pkgs, n, skips = 200, 50, 100
 	fsys := largeCatalog(pkgs, n, skips)
@@ -194,8 +194,8 @@ func TestLargeCatalogMemory(t *testing.T) {
 // one (the input grows fourfold) grows the filter's allocations no more
 // than the input, so no walk is quadratic in skips.
 func TestFilterLinear(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large channels")
+	if testing.Short() || raceEnabled {
+		t.Skip("measures allocations on large channels; not with -short or -race")
 	}
 	measure := func(n int) (skips int, alloc uint64) {
 		cfg, err := catalog.LoadFS(largeCatalog(1, n, n))
