@@ -80,39 +80,25 @@ func Write(cfg *Config) ([]File, error) {
 			return cmp.Or(strings.Compare(a.Schema, b.Schema), strings.Compare(a.Name, b.Name))
 		})
 		var buf bytes.Buffer
-		emit := func(compact []byte) error {
-			if err := json.Indent(&buf, compact, "", "    "); err != nil {
-				return err
-			}
-			buf.WriteByte('\n')
-			return nil
-		}
-		var err error
+		w := &jsonWriter{buf: &buf}
 		if g.pkg != nil {
-			err = emit(encodePackage(g.pkg))
+			writePackage(w, g.pkg)
 		}
 		for _, c := range g.channels {
-			if err == nil {
-				err = emit(encodeChannel(c))
-			}
+			writeChannel(w, c)
 		}
 		for _, b := range g.bundles {
-			if err == nil {
-				err = emit(encodeBundle(b))
-			}
+			writeBundle(w, b)
 		}
 		for _, d := range g.deprecations {
-			if err == nil {
-				err = emit(encodeDeprecation(d))
-			}
+			writeDeprecation(w, d)
 		}
 		for _, m := range g.others {
-			if err == nil {
-				err = emit(m.Blob)
-			}
+			w.value(m.Blob)
+			w.next()
 		}
-		if err != nil {
-			return nil, fmt.Errorf("package %q: %w", pkg, err)
+		if w.err != nil {
+			return nil, fmt.Errorf("package %q: %w", pkg, w.err)
 		}
 		files = append(files, File{Path: name, Data: buf.Bytes()})
 	}
@@ -120,44 +106,98 @@ func Write(cfg *Config) ([]File, error) {
 	return files, nil
 }
 
-// obj writes one JSON object: known members in the order added, then the
-// extra ones sorted by name (skipping any that repeat a known one).
-type obj struct {
-	buf   bytes.Buffer
-	known []string
+// jsonWriter writes JSON indented by four spaces, as json.Indent would
+// lay it out, straight into the file's buffer: known members in the order
+// written, then extra members sorted by name (skipping any that repeat a
+// known one). Raw values (properties, unknown members) are re-indented to
+// their depth.
+type jsonWriter struct {
+	buf    *bytes.Buffer
+	stack  []*level
+	err    error
+	indent []byte
 }
 
-func (o *obj) raw(key string, v []byte) {
-	if o.buf.Len() == 0 {
-		o.buf.WriteByte('{')
-	} else {
-		o.buf.WriteByte(',')
+type level struct {
+	empty bool
+	known []string // lower-case member names written, for objects
+}
+
+func (w *jsonWriter) newline() {
+	w.buf.WriteByte('\n')
+	for range w.stack {
+		w.buf.WriteString("    ")
 	}
-	o.buf.Write(marshal(key))
-	o.buf.WriteByte(':')
-	o.buf.Write(v)
-	o.known = append(o.known, strings.ToLower(key))
 }
 
-// str writes a string member; empty strings are left out unless always.
-func (o *obj) str(key, v string, always bool) {
+// member starts the next member or element of the open container.
+func (w *jsonWriter) member() {
+	if len(w.stack) == 0 {
+		return
+	}
+	l := w.stack[len(w.stack)-1]
+	if !l.empty {
+		w.buf.WriteByte(',')
+	}
+	l.empty = false
+	w.newline()
+}
+
+func (w *jsonWriter) open(c byte) {
+	w.buf.WriteByte(c)
+	w.stack = append(w.stack, &level{empty: true})
+}
+
+func (w *jsonWriter) close(c byte) {
+	l := w.stack[len(w.stack)-1]
+	w.stack = w.stack[:len(w.stack)-1]
+	if !l.empty {
+		w.newline()
+	}
+	w.buf.WriteByte(c)
+}
+
+// key starts an object member.
+func (w *jsonWriter) key(k string) {
+	w.member()
+	quote(w.buf, k)
+	w.buf.WriteString(": ")
+	l := w.stack[len(w.stack)-1]
+	l.known = append(l.known, strings.ToLower(k))
+}
+
+func (w *jsonWriter) str(k, v string, always bool) {
 	if v != "" || always {
-		o.raw(key, marshal(v))
+		w.key(k)
+		quote(w.buf, v)
 	}
 }
 
-func (o *obj) end(extra Fields) []byte {
-	for _, k := range sortedKeys(extra) {
-		if !slices.Contains(o.known, strings.ToLower(k)) {
-			o.raw(k, extra[k])
+// value writes raw JSON at the current depth.
+func (w *jsonWriter) value(raw []byte) {
+	w.indent = w.indent[:0]
+	for range w.stack {
+		w.indent = append(w.indent, "    "...)
+	}
+	if err := json.Indent(w.buf, raw, string(w.indent), "    "); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// extra writes the unknown members of the open object, sorted, and closes it.
+func (w *jsonWriter) extra(f Fields) {
+	l := w.stack[len(w.stack)-1]
+	for _, k := range sortedKeys(f) {
+		if !slices.Contains(l.known, strings.ToLower(k)) {
+			w.key(k)
+			w.value(f[k])
 		}
 	}
-	if o.buf.Len() == 0 {
-		return []byte("{}")
-	}
-	o.buf.WriteByte('}')
-	return o.buf.Bytes()
+	w.close('}')
 }
+
+// next ends a top-level object.
+func (w *jsonWriter) next() { w.buf.WriteByte('\n') }
 
 func sortedKeys(f Fields) []string {
 	keys := make([]string, 0, len(f))
@@ -166,26 +206,6 @@ func sortedKeys(f Fields) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// marshal encodes a string or string slice as JSON without HTML escaping,
-// as opm writes catalogs.
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	switch v := v.(type) {
-	case string:
-		quote(&buf, v)
-	case []string:
-		buf.WriteByte('[')
-		for i, s := range v {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			quote(&buf, s)
-		}
-		buf.WriteByte(']')
-	}
-	return buf.Bytes()
 }
 
 // quote writes s as a JSON string: quotes, backslashes and control
@@ -218,92 +238,103 @@ func quote(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 }
 
-func array[T any](items []T, enc func(*T) []byte) []byte {
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	for i := range items {
-		if i > 0 {
-			buf.WriteByte(',')
+func writePackage(w *jsonWriter, p *Package) {
+	w.open('{')
+	w.str("schema", SchemaPackage, true)
+	w.str("name", p.Name, true)
+	w.str("defaultChannel", p.DefaultChannel, false)
+	w.extra(p.Extra)
+	w.next()
+}
+
+func writeChannel(w *jsonWriter, c *Channel) {
+	w.open('{')
+	w.str("schema", SchemaChannel, true)
+	w.str("name", c.Name, true)
+	w.str("package", c.Package, true)
+	w.key("entries")
+	w.open('[')
+	for i := range c.Entries {
+		e := &c.Entries[i]
+		w.member()
+		w.open('{')
+		w.str("name", e.Name, true)
+		w.str("replaces", e.Replaces, false)
+		if len(e.Skips) > 0 {
+			w.key("skips")
+			w.open('[')
+			for _, s := range e.Skips {
+				w.member()
+				quote(w.buf, s)
+			}
+			w.close(']')
 		}
-		buf.Write(enc(&items[i]))
+		w.str("skipRange", e.SkipRange, false)
+		w.extra(e.Extra)
 	}
-	buf.WriteByte(']')
-	return buf.Bytes()
+	w.close(']')
+	w.extra(c.Extra)
+	w.next()
 }
 
-func encodePackage(p *Package) []byte {
-	var o obj
-	o.str("schema", SchemaPackage, true)
-	o.str("name", p.Name, true)
-	o.str("defaultChannel", p.DefaultChannel, false)
-	return o.end(p.Extra)
-}
-
-func encodeChannel(c *Channel) []byte {
-	var o obj
-	o.str("schema", SchemaChannel, true)
-	o.str("name", c.Name, true)
-	o.str("package", c.Package, true)
-	o.raw("entries", array(c.Entries, encodeEntry))
-	return o.end(c.Extra)
-}
-
-func encodeEntry(e *ChannelEntry) []byte {
-	var o obj
-	o.str("name", e.Name, true)
-	o.str("replaces", e.Replaces, false)
-	if len(e.Skips) > 0 {
-		o.raw("skips", marshal(e.Skips))
-	}
-	o.str("skipRange", e.SkipRange, false)
-	return o.end(e.Extra)
-}
-
-func encodeBundle(b *Bundle) []byte {
-	var o obj
-	o.str("schema", SchemaBundle, true)
-	o.str("name", b.Name, true)
-	o.str("package", b.Package, true)
-	o.str("image", b.Image, false)
+func writeBundle(w *jsonWriter, b *Bundle) {
+	w.open('{')
+	w.str("schema", SchemaBundle, true)
+	w.str("name", b.Name, true)
+	w.str("package", b.Package, true)
+	w.str("image", b.Image, false)
 	if len(b.Properties) > 0 {
-		o.raw("properties", array(b.Properties, encodeProperty))
+		w.key("properties")
+		w.open('[')
+		for i := range b.Properties {
+			p := &b.Properties[i]
+			w.member()
+			w.open('{')
+			w.str("type", p.Type, true)
+			if len(p.Value) > 0 {
+				w.key("value")
+				w.value(p.Value)
+			}
+			w.extra(p.Extra)
+		}
+		w.close(']')
 	}
 	if len(b.RelatedImages) > 0 {
-		o.raw("relatedImages", array(b.RelatedImages, encodeRelatedImage))
+		w.key("relatedImages")
+		w.open('[')
+		for i := range b.RelatedImages {
+			r := &b.RelatedImages[i]
+			w.member()
+			w.open('{')
+			w.str("name", r.Name, true)
+			w.str("image", r.Image, true)
+			w.extra(r.Extra)
+		}
+		w.close(']')
 	}
-	return o.end(b.Extra)
+	w.extra(b.Extra)
+	w.next()
 }
 
-func encodeProperty(p *Property) []byte {
-	var o obj
-	o.str("type", p.Type, true)
-	if len(p.Value) > 0 {
-		o.raw("value", p.Value)
+func writeDeprecation(w *jsonWriter, d *Deprecation) {
+	w.open('{')
+	w.str("schema", SchemaDeprecations, true)
+	w.str("package", d.Package, true)
+	w.key("entries")
+	w.open('[')
+	for i := range d.Entries {
+		e := &d.Entries[i]
+		w.member()
+		w.open('{')
+		w.key("reference")
+		w.open('{')
+		w.str("schema", e.Reference.Schema, true)
+		w.str("name", e.Reference.Name, false)
+		w.extra(e.Reference.Extra)
+		w.str("message", e.Message, true)
+		w.extra(e.Extra)
 	}
-	return o.end(p.Extra)
-}
-
-func encodeRelatedImage(r *RelatedImage) []byte {
-	var o obj
-	o.str("name", r.Name, true)
-	o.str("image", r.Image, true)
-	return o.end(r.Extra)
-}
-
-func encodeDeprecation(d *Deprecation) []byte {
-	var o obj
-	o.str("schema", SchemaDeprecations, true)
-	o.str("package", d.Package, true)
-	o.raw("entries", array(d.Entries, encodeDeprecationEntry))
-	return o.end(d.Extra)
-}
-
-func encodeDeprecationEntry(e *DeprecationEntry) []byte {
-	var o obj
-	var ro obj
-	ro.str("schema", e.Reference.Schema, true)
-	ro.str("name", e.Reference.Name, false)
-	o.raw("reference", ro.end(e.Reference.Extra))
-	o.str("message", e.Message, true)
-	return o.end(e.Extra)
+	w.close(']')
+	w.extra(d.Extra)
+	w.next()
 }
