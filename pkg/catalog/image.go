@@ -73,13 +73,23 @@ func Load(ctx context.Context, img v1.Image) (*Config, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("catalog directory /%s is empty or missing", dir)
 	}
+	released := map[string]bool{}
 	cfg, err := load(source{
 		paths: slices.Collect(maps.Keys(files)),
 		read: func(p string) ([]byte, error) {
 			if b, ok := files[p]; ok {
 				return b, nil
 			}
+			if released[p] {
+				// Only a bundle object can be read after parsing,
+				// and a file that parsed as catalog objects is not one.
+				return nil, errors.New("is a catalog file, not a bundle object")
+			}
 			return nil, fs.ErrNotExist
+		},
+		release: func(p string) {
+			delete(files, p)
+			released[p] = true
 		},
 	})
 	if err != nil {

@@ -26,6 +26,10 @@ const indexIgnore = ".indexignore"
 type source struct {
 	paths []string
 	read  func(p string) ([]byte, error)
+	// release, when set, is told that a parsed file's bytes are no
+	// longer needed, so a catalog read from an image is not held twice
+	// (raw and parsed) in memory.
+	release func(p string)
 }
 
 // LoadFS reads the file-based catalog rooted at fsys, such as
@@ -78,6 +82,9 @@ func load(src source) (*Config, error) {
 		err = decodeStream(bytes.NewReader(data), func(_ int, raw json.RawMessage) error {
 			return decodeAny(cfg, in, raw)
 		})
+		if src.release != nil {
+			src.release(p)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			continue
