@@ -36,7 +36,8 @@
 // # What this package does
 //
 // [Load] reads the catalog directory out of a catalog image's layers
-// (whiteouts honoured; only that directory is held in memory) and [LoadFS]
+// (whiteouts honoured; only that directory is held in memory), [LoadIndex]
+// out of a multi-architecture one, and [LoadFS]
 // out of a directory. [Filter] keeps what an ImageSetConfiguration's
 // operators entry asks for, with oc-mirror v2's rules: channel heads by
 // default, version ranges along the replaces chain, and a default channel

@@ -98,6 +98,42 @@ func Load(ctx context.Context, img v1.Image) (*Config, error) {
 	return cfg, nil
 }
 
+// LoadIndex reads the catalog of a multi-architecture catalog image from
+// one of its images: linux/amd64 when the index has it, else the first
+// image. Every image of a catalog index holds the same catalog.
+func LoadIndex(ctx context.Context, idx v1.ImageIndex) (*Config, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index: %w", err)
+	}
+	var pick *v1.Descriptor
+	for i := range im.Manifests {
+		d := &im.Manifests[i]
+		if !d.MediaType.IsImage() || (d.Platform != nil && d.Platform.OS == "unknown") {
+			continue
+		}
+		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+			pick = d
+			break
+		}
+		if pick == nil {
+			pick = d
+		}
+	}
+	if pick == nil {
+		return nil, errors.New("index has no image")
+	}
+	img, err := idx.Image(pick.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", pick.Digest, err)
+	}
+	cfg, err := Load(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("image %s (%s): %w", pick.Digest, platformString(pick.Platform), err)
+	}
+	return cfg, nil
+}
+
 // entry is what a layer has at one path of interest.
 type entry struct {
 	typ  byte // tar type flag, normalised: TypeReg, TypeDir, TypeSymlink, TypeLink, or 0 for other

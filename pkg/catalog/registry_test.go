@@ -31,15 +31,7 @@ func TestRegistryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := idx.Image(im.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := catalog.Load(ctx, img)
+	cfg, err := catalog.LoadIndex(ctx, idx)
 	if err != nil {
 		t.Fatal(err)
 	}
