@@ -46,5 +46,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./pkg/manifest/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFlag -fuzztime 60s ./pkg/overrides/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnv -fuzztime 60s ./pkg/overrides/
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 60s ./pkg/catalog/
 
 include hack/generate.mk
