@@ -3,6 +3,7 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,6 +78,7 @@ func Lint(sets []mirrorset.Set, opts Options) []Finding {
 		for _, rr := range opts.Release.refs() {
 			mgmt.refsBelow = append(mgmt.refsBelow, rr.ref.Name())
 		}
+		slices.Sort(mgmt.refsBelow)
 	}
 	mgmt.check(c)
 	lintOCMirrorRuns(c, mgmt)
@@ -105,8 +107,8 @@ type group struct {
 	// first is the first valid, effective entry of each source: where
 	// findings about a merged source are reported.
 	first map[string]loc
-	// refsBelow are release references, used to tell namespace sources from
-	// repository sources (HCM022).
+	// refsBelow are release references, sorted, used to tell namespace
+	// sources from repository sources (HCM022).
 	refsBelow []string
 }
 

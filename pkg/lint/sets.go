@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
@@ -304,19 +305,30 @@ func (g *group) checkConfig(c *collector) {
 	g.checkReleaseRepositories(c)
 }
 
-// below returns a source or release reference strictly below prefix, or "".
+// below returns a source or release reference strictly below prefix, or "":
+// the first in sorted order among the sources, else among the release
+// references. Both lists are sorted, so everything below prefix is one run
+// starting where prefix+"/" would be inserted: a binary search, not a scan,
+// which kept lint quadratic in the number of sources.
 func (g *group) below(prefix string) string {
-	for _, r := range g.cfg.Registries() {
-		if strings.HasPrefix(r.Prefix, prefix+"/") {
-			return r.Prefix
-		}
+	if r := firstBelow(g.cfg.Registries(), func(r *mirrorset.Registry) string { return r.Prefix }, prefix); r != nil {
+		return (*r).Prefix
 	}
-	for _, ref := range g.refsBelow {
-		if strings.HasPrefix(ref, prefix+"/") {
-			return ref
-		}
+	if ref := firstBelow(g.refsBelow, func(s string) string { return s }, prefix); ref != nil {
+		return *ref
 	}
 	return ""
+}
+
+// firstBelow returns the first element of sorted whose key starts with
+// prefix+"/", or nil.
+func firstBelow[T any](sorted []T, key func(T) string, prefix string) *T {
+	lower := prefix + "/"
+	i, _ := slices.BinarySearchFunc(sorted, lower, func(e T, t string) int { return strings.Compare(key(e), t) })
+	if i < len(sorted) && strings.HasPrefix(key(sorted[i]), lower) {
+		return &sorted[i]
+	}
+	return nil
 }
 
 // checkHidden reports what a longer source r loses from the shorter source p
