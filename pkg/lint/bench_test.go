@@ -1,8 +1,11 @@
 package lint
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
@@ -36,5 +39,21 @@ func BenchmarkLint(b *testing.B) {
 				Lint(sets, Options{})
 			}
 		})
+	}
+}
+
+// TestLintContextStops: a cancelled run stops within a fraction of a second
+// on an input that takes seconds, and says why.
+func TestLintContextStops(t *testing.T) {
+	sets := benchSets(100000)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	findings, err := LintContext(ctx, sets, Options{})
+	if !errors.Is(err, context.DeadlineExceeded) || findings != nil {
+		t.Fatalf("LintContext(cancelled) = %d findings, %v; want none and context.DeadlineExceeded", len(findings), err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("LintContext took %v after its context ended, want well under a second", d)
 	}
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,8 +73,17 @@ type HostedClusterView struct {
 // Findings come in file order (the order of sets, their entries and fields),
 // then by code.
 func Lint(sets []mirrorset.Set, opts Options) []Finding {
-	c := &collector{}
-	mgmt := newGroup(0, sets, true)
+	findings, _ := LintContext(context.Background(), sets, opts)
+	return findings
+}
+
+// LintContext is Lint, giving up once ctx is done: then it returns no
+// findings and an error wrapping ctx.Err(). The checks are near-linear in
+// the number of entries, but a cluster's worth of oc-mirror output can hold
+// hundreds of thousands.
+func LintContext(ctx context.Context, sets []mirrorset.Set, opts Options) ([]Finding, error) {
+	c := &collector{ctx: ctx}
+	mgmt := newGroup(c, 0, sets, true)
 	if opts.Release != nil {
 		for _, rr := range opts.Release.refs() {
 			mgmt.refsBelow = append(mgmt.refsBelow, rr.ref.Name())
@@ -88,7 +98,13 @@ func Lint(sets []mirrorset.Set, opts Options) []Finding {
 	for i, hc := range opts.HostedClusters {
 		lintHostedCluster(c, 2+i, mgmt, hc)
 	}
-	return c.sorted()
+	if c.err == nil && ctx.Err() != nil {
+		c.err = fmt.Errorf("linting mirror sets: %w", ctx.Err())
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.sorted(), nil
 }
 
 // loc is the place of one entry: which set and which entry in it.
@@ -97,6 +113,7 @@ type loc struct{ set, entry int }
 // group is one configuration being linted: the management cluster's sets,
 // or one HostedCluster's imageContentSources (which the guest nodes get).
 type group struct {
+	c          *collector
 	id         int
 	sets       []mirrorset.Set
 	management bool
@@ -110,10 +127,12 @@ type group struct {
 	// refsBelow are release references, sorted, used to tell namespace
 	// sources from repository sources (HCM022).
 	refsBelow []string
+	// refsUnder maps a source to the release references it serves (HCM035).
+	refsUnder map[string][]string
 }
 
-func newGroup(id int, sets []mirrorset.Set, management bool) *group {
-	return &group{id: id, sets: sets, management: management, invalid: map[loc]bool{}, first: map[string]loc{}}
+func newGroup(c *collector, id int, sets []mirrorset.Set, management bool) *group {
+	return &group{c: c, id: id, sets: sets, management: management, invalid: map[loc]bool{}, first: map[string]loc{}}
 }
 
 func (g *group) pos(l loc, sub int) position { return position{g.id, l.set, l.entry, sub} }
@@ -168,8 +187,11 @@ func fieldErrors(err error) ([]*mirrorset.FieldError, []error) {
 // its code: Compile refuses the whole configuration because of it.
 func (g *group) validate(c *collector) {
 	for si := range g.sets {
+		if g.c.stopped() {
+			return
+		}
 		s := &g.sets[si]
-		fes, other := fieldErrors(mirrorset.Validate([]mirrorset.Set{*s}))
+		fes, other := fieldErrors(mirrorset.ValidateContext(g.c.ctx, []mirrorset.Set{*s}))
 		for _, fe := range fes {
 			if fe.Code == mirrorset.CodePolicyConflict {
 				continue // reported once below, across all sets
@@ -189,7 +211,7 @@ func (g *group) validate(c *collector) {
 			g.addRejected(c, position{g.id, si, -1, 0}, mirrorset.CodeBadSource, s.Describe(), "", err.Error())
 		}
 	}
-	fes, _ := fieldErrors(mirrorset.Validate(g.sets))
+	fes, _ := fieldErrors(mirrorset.ValidateContext(g.c.ctx, g.sets))
 	for _, fe := range fes {
 		if fe.Code != mirrorset.CodePolicyConflict {
 			continue
@@ -264,6 +286,9 @@ func (g *group) eachEntry(fn func(l loc, s *mirrorset.Set, e mirrorset.Entry)) {
 	for si := range g.sets {
 		s := &g.sets[si]
 		for ei, e := range s.Entries {
+			if g.c.stopped() {
+				return
+			}
 			fn(loc{si, ei}, s, e)
 		}
 	}
@@ -292,9 +317,15 @@ func (g *group) compile() {
 		}
 		valid[si] = s
 	}
-	cfg, err := mirrorset.Compile(valid)
+	cfg, err := mirrorset.CompileContext(g.c.ctx, valid)
 	if err == nil {
 		g.cfg = cfg
+		g.refsUnder = map[string][]string{}
+		for _, ref := range g.refsBelow {
+			if r := cfg.Find(ref); r != nil {
+				g.refsUnder[r.Prefix] = append(g.refsUnder[r.Prefix], ref)
+			}
+		}
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		if _, ok := g.first[e.Source]; !ok && e.HasRealMirrors() {

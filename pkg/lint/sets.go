@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -36,7 +39,7 @@ func hasUpper(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
 }
 
-// checkEntries runs the checks that look at one entry at a time.
+// checkEntries runs the checks that look at one object or entry at a time.
 func (g *group) checkEntries(c *collector) {
 	if g.management {
 		for si := range g.sets {
@@ -45,7 +48,9 @@ func (g *group) checkEntries(c *collector) {
 				c.add(position{g.id, si, -1, 0}, "HCM024", s.Describe(), "",
 					"ImageContentSourcePolicy is deprecated in favour of ImageDigestMirrorSet; it still works (digest pulls only), but new clusters may stop serving it")
 			}
+			g.checkName(c, si)
 		}
+		g.checkSameName(c)
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		obj := g.object(l)
@@ -79,6 +84,50 @@ func (g *group) checkEntries(c *collector) {
 			g.checkMirror(c, pos, obj, field, e, m)
 		}
 	})
+}
+
+// checkName holds an object's name to what the API server accepts for a
+// cluster-scoped object (HCM034): set, and a DNS subdomain of at most 253
+// characters.
+func (g *group) checkName(c *collector, si int) {
+	s := &g.sets[si]
+	if s.Kind == mirrorset.KindImageContentSources {
+		return // named namespace/name by FromHostedCluster; not an object here
+	}
+	pos := position{g.id, si, -1, 0}
+	if s.Name == "" {
+		c.add(pos, "HCM034", s.Describe(), "metadata.name", "the object has no name: the API server refuses to create it")
+		return
+	}
+	if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
+		c.add(pos, "HCM034", s.Describe(), "metadata.name", "name of %d characters is not a DNS subdomain, so the API server refuses the object: %s", len(s.Name), strings.Join(msgs, "; "))
+	}
+}
+
+// checkSameName reports objects that a later one of the same kind and name
+// replaces when both are applied (HCM033): oc apply keeps only the last,
+// while reading the files would use both. oc-mirror v1's reused ICSP names
+// are HCM029's, which says what is lost.
+func (g *group) checkSameName(c *collector) {
+	type key struct {
+		kind mirrorset.Kind
+		name string
+	}
+	last := map[key]int{}
+	for si, s := range g.sets {
+		if s.Name != "" {
+			last[key{s.Kind, s.Name}] = si
+		}
+	}
+	for si := range g.sets {
+		s := &g.sets[si]
+		li, ok := last[key{s.Kind, s.Name}]
+		if !ok || li == si || (s.Kind == mirrorset.KindICSP && ocMirrorName.MatchString(s.Name)) {
+			continue
+		}
+		c.add(position{g.id, si, -1, 0}, "HCM033", s.Describe(), "",
+			"%s has the same kind and name: applying both keeps only the last, so a cluster never has this object's %d entries (hcpmirror's other commands use the last one, as the cluster would)", g.sets[li].Describe(), len(s.Entries))
+	}
 }
 
 // checkSource looks at an effective entry's source string.
@@ -166,10 +215,33 @@ func (g *group) checkMirror(c *collector, pos position, obj, field string, e mir
 		c.add(pos, "HCM022", obj, field,
 			"one-component mirror %q for repository source %q: HyperShift-built consumers parse a mirror into namespace and name and fail on it, though node runtimes use it", m, src)
 	}
+	g.checkLength(c, pos, obj, field, e, m)
 	if g.cfg != nil {
 		if r := g.cfg.Find(m); r != nil && r.Blocked {
 			c.add(pos, "HCM019", obj, field,
 				"mirror %q lies inside %q, whose NeverContactSource blocks it: the runtime refuses every reference rewritten to this mirror", m, r.Prefix)
+		}
+	}
+}
+
+// checkLength reports a mirror whose rewritten names exceed the runtimes'
+// limit on a repository name (HCM035): every pull through a mirror longer
+// than the limit fails, and with a release given, so do the pulls of its
+// images whose rewritten name is too long.
+func (g *group) checkLength(c *collector, pos position, obj, field string, e mirrorset.Entry, m string) {
+	if len(m) > imageref.NameTotalLengthMax {
+		c.add(pos, "HCM035", obj, field,
+			"mirror of %d characters: every name rewritten to it is longer than the %d characters runtimes accept, so every pull through it fails", len(m), imageref.NameTotalLengthMax)
+		return
+	}
+	if mirrorset.IsWildcard(e.Source) {
+		return
+	}
+	for _, ref := range g.refsUnder[e.Source] {
+		if n := len(m) + len(ref) - len(e.Source); n > imageref.NameTotalLengthMax {
+			c.add(pos, "HCM035", obj, field,
+				"release image %s is rewritten to a name of %d characters (%s...), longer than the %d characters runtimes accept, so its pull through this mirror fails", ref, n, m, imageref.NameTotalLengthMax)
+			return
 		}
 	}
 }
@@ -189,7 +261,7 @@ func (g *group) checkDuplicates(c *collector) {
 			return
 		}
 		if f := &g.sets[first.set]; first.set != l.set && f.Kind == s.Kind && f.Name == s.Name {
-			return // one replaces the other when applied: HCM029's concern
+			return // one replaces the other when applied: HCM029's or HCM033's concern
 		}
 		c.add(g.pos(l, 0), "HCM015", g.object(l), g.field(l, ""),
 			"entry for %q repeats %s %s (same source, mirrors and policy); harmless, but HyperShift-built consumers probe its mirrors twice", e.Source, g.object(first), g.field(first, ""))
@@ -279,6 +351,9 @@ func conflict(earlier, later []string) (a, b string, ok bool) {
 func (g *group) checkConfig(c *collector) {
 	regs := g.cfg.Registries()
 	for _, r := range regs {
+		if g.c.stopped() {
+			return
+		}
 		l, ok := g.at(r.Prefix)
 		if !ok {
 			continue

@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // read reads inputs and fails the test on any error.
 func read(t *testing.T, paths ...string) []Input {
 	t.Helper()
-	inputs, err := Read(nil, paths...)
+	inputs, _, err := Read(nil, paths...)
 	if err != nil {
 		t.Fatalf("Read(%q) = %v", paths, err)
 	}
@@ -465,7 +465,7 @@ func TestReadReportsEveryBadFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := Read(nil, dir, filepath.Join(dir, "missing"))
+	_, _, err := Read(nil, dir, filepath.Join(dir, "missing"))
 	if err == nil {
 		t.Fatal("Read = nil, want errors")
 	}
@@ -563,14 +563,14 @@ func TestMergeProperties(t *testing.T) {
 
 func TestReadStdin(t *testing.T) {
 	in := "apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: idms-release-0\nspec:\n  imageDigestMirrors:\n  - source: quay.io/a\n    mirrors: [m.example.com/a]\n"
-	inputs, err := Read(strings.NewReader(in), "-", "-")
+	inputs, _, err := Read(strings.NewReader(in), "-", "-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(inputs) != 1 || len(inputs[0].Sets) != 1 || inputs[0].Sets[0].Origin.File != "<stdin>" {
 		t.Fatalf("Read(stdin) = %+v, want one set from <stdin>", inputs)
 	}
-	if _, err := Read(nil, "-"); err == nil {
+	if _, _, err := Read(nil, "-"); err == nil {
 		t.Error("Read(nil, \"-\") = nil error, want one")
 	}
 	res := merge(t, inputs)
