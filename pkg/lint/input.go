@@ -44,4 +44,3 @@ func flatten(err error) []error {
 	}
 	return out
 }
-

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
@@ -94,13 +92,8 @@ func (g *group) checkName(c *collector, si int) {
 	if s.Kind == mirrorset.KindImageContentSources {
 		return // named namespace/name by FromHostedCluster; not an object here
 	}
-	pos := position{g.id, si, -1, 0}
-	if s.Name == "" {
-		c.add(pos, "HCM034", s.Describe(), "metadata.name", "the object has no name: the API server refuses to create it")
-		return
-	}
-	if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
-		c.add(pos, "HCM034", s.Describe(), "metadata.name", "name of %d characters is not a DNS subdomain, so the API server refuses the object: %s", len(s.Name), strings.Join(msgs, "; "))
+	if err := mirrorset.CheckName(s.Name); err != nil {
+		c.add(position{g.id, si, -1, 0}, "HCM034", s.Describe(), "metadata.name", "%v: the API server refuses the object", err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 )
 
@@ -53,6 +55,19 @@ type FieldError struct {
 
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Object, e.Field, e.Message)
+}
+
+// CheckName reports whether name is one the API server accepts for a
+// mirror set (a cluster-scoped object): set, and a DNS subdomain of at most
+// 253 characters. The error says what is wrong.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("the object has no name")
+	}
+	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		return fmt.Errorf("%q is not a valid object name (a DNS subdomain; this one has %d characters): %s", name, len(name), strings.Join(msgs, "; "))
+	}
+	return nil
 }
 
 // IsWildcard reports whether a source is a "*.domain" wildcard.
