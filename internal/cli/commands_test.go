@@ -148,3 +148,15 @@ func TestInterruptedLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileOptionalNotesNone: verify and release info without -f say that
+// they answer as a node without mirror sets, since contacting the sources is
+// a surprise in a disconnected data centre.
+func TestCompileOptionalNotesNone(t *testing.T) {
+	var stderr bytes.Buffer
+	var f setFlags
+	cfg, err := f.compileOptional(&stderr)
+	if cfg != nil || err != nil || !strings.Contains(stderr.String(), "no mirror sets given (-f)") {
+		t.Errorf("compileOptional() = %v, %v, stderr %q; want nil, nil and a note", cfg, err, stderr.String())
+	}
+}
