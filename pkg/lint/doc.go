@@ -6,14 +6,14 @@
 //
 // Nothing here contacts a registry or a cluster. [Lint] works from mirror
 // sets alone, and from a release's image list and HostedCluster annotations
-// when given them in [Options]; [LintOverrides] checks the two override
+// when given them in [Options]; [LintFlag] and [LintEnv] check the two override
 // strings HyperShift hands to control plane components, and [CompareFlag]
 // and [CompareEnv] compare them with the sets. [LintContext] stops when its
 // context ends; [InputFindings] turns unreadable or empty input into
 // findings, so a report never reads clean for input that was not read.
-// Sets that do not validate are still linted: the validation errors become findings and the
-// other checks run on the entries that are valid, so one run shows
-// everything there is to fix.
+// Sets that do not validate are still linted: the validation errors become
+// findings and the other checks run on the entries that are valid, so one
+// run shows everything there is to fix.
 //
 // Matching follows containers-registries.conf through pkg/mirrorset: a
 // source is a prefix matched at a path boundary, the longest match wins and

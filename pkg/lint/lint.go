@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
@@ -340,15 +340,6 @@ func (g *group) at(source string) (loc, bool) {
 	return l, ok
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // quoteList formats at most max strings as a quoted, comma-separated list.
 func quoteList(list []string, max int) string {
 	var b strings.Builder
@@ -365,11 +356,6 @@ func quoteList(list []string, max int) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedKeys is slices.Sorted(maps.Keys(m)), kept only for release.go,
+// which another change owns: use slices.Sorted(maps.Keys(m)) elsewhere.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -602,14 +602,21 @@ func TestLintOverrides(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, f := range LintOverrides(tt.flag, tt.env) {
+			var findings []Finding
+			if tt.flag != "" {
+				findings = append(findings, LintFlag(tt.flag)...)
+			}
+			if tt.env != "" {
+				findings = append(findings, LintEnv(tt.env)...)
+			}
+			for _, f := range findings {
 				got = append(got, f.Code+" "+f.Object)
 				if want := catalogue[f.Code].severity; f.Severity != want {
 					t.Errorf("%s severity = %v, want %v", f.Code, f.Severity, want)
 				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("LintOverrides(%q, %q) (-want +got):\n%s", tt.flag, tt.env, diff)
+				t.Errorf("LintFlag(%q), LintEnv(%q) (-want +got):\n%s", tt.flag, tt.env, diff)
 			}
 		})
 	}

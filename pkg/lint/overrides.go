@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -17,38 +18,24 @@ const (
 	envObject  = "OPENSHIFT_IMG_OVERRIDES"
 )
 
-// LintOverrides checks a --registry-overrides value and an
-// OPENSHIFT_IMG_OVERRIDES value, as found on a hosted control plane
-// Deployment or about to be written there, for what HyperShift's readers
-// reject, drop or distort (HCM025), for duplicates (HCM015), and for sources
-// and replacements that break the mirror-set patterns (HCM001, HCM002). An
-// empty string means "not given" and is not checked; use LintFlag to check
-// an empty flag value, which its reader rejects.
-func LintOverrides(flag, env string) []Finding {
-	var out []Finding
-	if flag != "" {
-		out = append(out, LintFlag(flag)...)
-	}
-	if env != "" {
-		out = append(out, LintEnv(env)...)
-	}
-	return out
-}
-
-// LintFlag checks one --registry-overrides value, even an empty one.
+// LintFlag checks a --registry-overrides value, as found on a hosted control
+// plane Deployment or about to be written there, even an empty one (which
+// its reader rejects): for what HyperShift's reader rejects, drops or
+// distorts (HCM025), for duplicates (HCM015), and for sources and
+// replacements that break the mirror-set patterns (HCM001, HCM002).
 func LintFlag(value string) []Finding {
 	out := issueFindings(flagObject, overrides.FlagIssues(value))
 	m, err := overrides.DecodeFlag(value)
 	if err != nil {
 		return out // reported by FlagIssues
 	}
-	for _, src := range sortedKeys(m) {
+	for _, src := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, patternFindings(flagObject, src, []string{m[src]})...)
 	}
 	return out
 }
 
-// LintEnv checks one OPENSHIFT_IMG_OVERRIDES value.
+// LintEnv checks an OPENSHIFT_IMG_OVERRIDES value the same way.
 func LintEnv(value string) []Finding {
 	out := issueFindings(envObject, overrides.EnvIssues(value))
 	env := overrides.DecodeEnv(value)
@@ -100,7 +87,7 @@ func CompareFlag(cfg *mirrorset.Config, value string) []Finding {
 	add := func(format string, args ...any) {
 		out = append(out, newFinding(CodeOverridesDisagree, flagObject, "", fmt.Sprintf(format, args...)))
 	}
-	for _, src := range sortedKeys(want) {
+	for _, src := range slices.Sorted(maps.Keys(want)) {
 		switch g, ok := got[src]; {
 		case !ok:
 			add("source %q of the mirror sets has no override: components reading this flag pull its images from the source (the sets say %q)", src, want[src])
@@ -108,7 +95,7 @@ func CompareFlag(cfg *mirrorset.Config, value string) []Finding {
 			add("source %q is sent to %q, but the mirror sets' first mirror for it is %q", src, g, want[src])
 		}
 	}
-	for _, src := range sortedKeys(got) {
+	for _, src := range slices.Sorted(maps.Keys(got)) {
 		if _, ok := want[src]; !ok {
 			add("source %q is not in the mirror sets: components reading this flag send it to %q, node runtimes do not", src, got[src])
 		}

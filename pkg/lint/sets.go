@@ -280,7 +280,7 @@ func (g *group) checkOrders(c *collector) {
 			return
 		}
 		order := mirrorset.DedupMirrors(e.Mirrors)
-		if !contains(order, e.Source) {
+		if !slices.Contains(order, e.Source) {
 			order = append(order, e.Source)
 		}
 		k := key{e.Source, s.Kind.ForTags()}
@@ -407,7 +407,7 @@ func (g *group) checkHidden(c *collector, l loc, obj string, r, p *mirrorset.Reg
 	var missing []string
 	for _, grp := range [][2][]string{{p.DigestMirrors, r.DigestMirrors}, {p.TagMirrors, r.TagMirrors}} {
 		for _, m := range grp[0] {
-			if want := m + suffix; !contains(grp[1], want) && !contains(missing, want) {
+			if want := m + suffix; !slices.Contains(grp[1], want) && !slices.Contains(missing, want) {
 				missing = append(missing, want)
 			}
 		}

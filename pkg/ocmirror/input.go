@@ -88,7 +88,7 @@ func Read(stdin io.Reader, paths ...string) ([]Input, []string, error) {
 // here so that every caller gets it.
 func ReadInto(dir string, stdin io.Reader, paths ...string) ([]Input, []string, error) {
 	var pre []string
-	if HasOwnOutput(dir) && !covers(paths, dir) {
+	if hasOwnOutput(dir) && !covers(paths, dir) {
 		pre = append(pre, dir+": holds an earlier merge: reading it as an input so that nothing it holds is dropped")
 		paths = append(slices.Clone(paths), dir)
 	}
@@ -195,8 +195,8 @@ func IsSignatures(o manifest.Object) bool {
 	return ok
 }
 
-// HasOwnOutput reports whether dir holds files of an earlier merge.
-func HasOwnOutput(dir string) bool {
+// hasOwnOutput reports whether dir holds files of an earlier merge.
+func hasOwnOutput(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false

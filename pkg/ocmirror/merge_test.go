@@ -578,3 +578,35 @@ func TestReadStdin(t *testing.T) {
 		t.Errorf("merged %+v, want hcpmirror-release-0", res.IDMS)
 	}
 }
+
+// TestReadIntoKeepsEarlierMerge: a library caller merging only the newest
+// run into a directory holding an earlier merge gets the earlier merge as an
+// input, so nothing it held is dropped; given the directory itself, it is
+// not read twice.
+func TestReadIntoKeepsEarlierMerge(t *testing.T) {
+	ws := filepath.Join("testdata", "two-v1-runs", "in", "oc-mirror-workspace")
+	out := t.TempDir()
+	first, _, err := ReadInto(out, nil, filepath.Join(ws, "results-1700000000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := merge(t, first).WriteDir(out); err != nil {
+		t.Fatal(err)
+	}
+	second, notes, err := ReadInto(out, nil, filepath.Join(ws, "results-1700086400"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "holds an earlier merge") {
+		t.Errorf("notes = %q, want one saying the earlier merge is read", notes)
+	}
+	got := triples(allSets(second))
+	for k := range triples(allSets(first)) {
+		if !got[k] {
+			t.Errorf("earlier run's %s is not among the inputs", k)
+		}
+	}
+	if _, notes, _ := ReadInto(out, nil, out); len(notes) != 0 {
+		t.Errorf("ReadInto(dir, dir) notes = %q, want none", notes)
+	}
+}
