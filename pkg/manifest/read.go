@@ -206,7 +206,14 @@ func readYAML(ctx context.Context, file string, data []byte) ([]Object, error) {
 		// Leading newlines make the YAML parser's line numbers those of the
 		// file rather than of the document.
 		padded := append(bytes.Repeat([]byte("\n"), doc.start-1), doc.data...)
-		j, err := yaml.YAMLToJSONStrict(padded)
+		var j []byte
+		err := await(ctx, len(padded), func() (err error) {
+			j, err = yaml.YAMLToJSONStrict(padded)
+			return err
+		})
+		if ctx.Err() != nil {
+			break
+		}
 		if err != nil {
 			// The strict conversion fails on repeated keys as well as on bad
 			// syntax; the lenient one tells which.
@@ -437,4 +444,28 @@ func describeYAMLError(data []byte, err error) error {
 		return err
 	}
 	return fmt.Errorf("line %d: tabs are not allowed in YAML indentation (indent with spaces)", n)
+}
+
+// awaitSize is the size from which a conversion or decode runs apart, so
+// that a cancelled context is answered at once rather than after the seconds
+// a document of many megabytes takes.
+const awaitSize = 1 << 20
+
+// await runs fn, and for inputs of awaitSize bytes or more returns as soon
+// as ctx is done, with ctx.Err(), leaving fn to finish in the background
+// (its results are then discarded: the caller must not read them). The
+// libraries it calls cannot be interrupted, and a command that was asked to
+// stop exits soon after anyway.
+func await(ctx context.Context, size int, fn func() error) error {
+	if size < awaitSize {
+		return fn()
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -3,10 +3,12 @@ package manifest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -127,5 +129,32 @@ func TestReadTabIndentation(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("Read(%q) error = %v, want %s", in, err, want)
 		}
+	}
+}
+
+// TestReadPathsCancelLargeDocument: one document of many megabytes takes
+// long to convert; a cancelled read does not wait for it.
+func TestReadPathsCancelLargeDocument(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n")
+	for i := 0; b.Len() < 8<<20; i++ {
+		fmt.Fprintf(&b, "  key-%d: value-%d-%s\n", i, i, strings.Repeat("x", 40))
+	}
+	doc := b.String()
+	start := time.Now()
+	if _, _, err := ReadPaths(context.Background(), strings.NewReader(doc), "-"); err != nil {
+		t.Fatal(err)
+	}
+	full := time.Since(start)
+
+	ctx, cancel := context.WithTimeout(context.Background(), full/10)
+	defer cancel()
+	start = time.Now()
+	_, _, err := ReadPaths(ctx, strings.NewReader(doc), "-")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadPaths(cancelled) error = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > full/2 {
+		t.Errorf("cancelled ReadPaths took %v, a full read %v: want it to stop at its deadline (%v)", d, full, full/10)
 	}
 }

@@ -92,7 +92,10 @@ func fromObjects(ctx context.Context, objs []manifest.Object) ([]Set, []manifest
 				obj.Describe(), obj.APIVersion, kind, want))
 			continue
 		}
-		set, err := decodeSet(kind, obj)
+		set, err := decodeSet(ctx, kind, obj)
+		if ctx.Err() != nil {
+			return sets, skipped, fmt.Errorf("decoding mirror sets: %w", ctx.Err())
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -194,24 +197,24 @@ func Applied(sets []Set) ([]Set, []Replacement) {
 
 // decodeSet decodes one object of a mirror-set kind into a Set carrying the
 // object's origin.
-func decodeSet(kind Kind, obj manifest.Object) (Set, error) {
+func decodeSet(ctx context.Context, kind Kind, obj manifest.Object) (Set, error) {
 	var set Set
 	switch kind {
 	case KindICSP:
 		var icsp operatorv1alpha1.ImageContentSourcePolicy
-		if err := obj.DecodeStrict(&icsp); err != nil {
+		if err := obj.DecodeStrictContext(ctx, &icsp); err != nil {
 			return Set{}, err
 		}
 		set = FromImageContentSourcePolicy(&icsp)
 	case KindIDMS:
 		var idms configv1.ImageDigestMirrorSet
-		if err := obj.DecodeStrict(&idms); err != nil {
+		if err := obj.DecodeStrictContext(ctx, &idms); err != nil {
 			return Set{}, err
 		}
 		set = FromImageDigestMirrorSet(&idms)
 	case KindITMS:
 		var itms configv1.ImageTagMirrorSet
-		if err := obj.DecodeStrict(&itms); err != nil {
+		if err := obj.DecodeStrictContext(ctx, &itms); err != nil {
 			return Set{}, err
 		}
 		set = FromImageTagMirrorSet(&itms)
