@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +160,25 @@ func TestCompileOptionalNotesNone(t *testing.T) {
 	cfg, err := f.compileOptional(&stderr)
 	if cfg != nil || err != nil || !strings.Contains(stderr.String(), "no mirror sets given (-f)") {
 		t.Errorf("compileOptional() = %v, %v, stderr %q; want nil, nil and a note", cfg, err, stderr.String())
+	}
+}
+
+// TestSymlinkOnlyDirectory: a directory holding only a link to a directory
+// reads as empty, and both the link and the emptiness are said.
+func TestSymlinkOnlyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	target, err := filepath.Abs("testdata/lint/clean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "sets")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	Execute(context.Background(), []string{"resolve", "-f", dir, "quay.io/a/b"}, strings.NewReader(""), &stdout, &stderr)
+	for _, want := range []string{"skipping symbolic link to a directory", "no mirror sets found in the inputs"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q, want it to say %q", stderr.String(), want)
+		}
 	}
 }
