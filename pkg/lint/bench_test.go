@@ -57,3 +57,37 @@ func TestLintContextStops(t *testing.T) {
 		t.Errorf("LintContext took %v after its context ended, want well under a second", d)
 	}
 }
+
+// BenchmarkLintRepeatedSource is one source given the same list by many
+// objects, as repeated oc-mirror output gives it: comparing every pair of
+// lists was quadratic in their number.
+func BenchmarkLintRepeatedSource(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		sets := releaseSets()
+		for i := range n {
+			sets = append(sets, idms(fmt.Sprintf("run-%d", i), entry("registry.example.com/ns/repo", "mirror.example.com/ns/repo", "backup.example.com/ns/repo")))
+		}
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				Lint(sets, Options{})
+			}
+		})
+	}
+}
+
+// BenchmarkLintInvalid is n entries that all fail validation (uppercase
+// sources), each error placed back on its entry.
+func BenchmarkLintInvalid(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		s := idms("bad")
+		for i := range n {
+			s.Entries = append(s.Entries, entry(fmt.Sprintf("quay.io/NS/repo-%d", i), "mirror.example.com/ns"))
+		}
+		sets := append(releaseSets(), s)
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				Lint(sets, Options{})
+			}
+		})
+	}
+}

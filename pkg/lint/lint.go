@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
@@ -129,6 +130,8 @@ type group struct {
 	refsBelow []string
 	// refsUnder maps a source to the release references it serves (HCM035).
 	refsUnder map[string][]string
+	// byDescription indexes the sets by Describe(), built on first use.
+	byDescription map[string][]int
 }
 
 func newGroup(c *collector, id int, sets []mirrorset.Set, management bool) *group {
@@ -249,28 +252,43 @@ func (g *group) addRejected(c *collector, pos position, code, object, field, mes
 // locateField finds the entry index (or -1) and a sub-position (mirror index
 // + 1, or 0) of a field path inside set s.
 func locateField(s *mirrorset.Set, field string) (entry, sub int) {
-	for i := range s.Entries {
-		p := s.EntryPath(i)
-		if field != p && !strings.HasPrefix(field, p+".") {
-			continue
-		}
-		var m int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(field, p), ".mirrors[%d]", &m); err == nil {
-			return i, m + 1
-		}
-		return i, 0
+	// The index is read from the path, not found by trying every entry:
+	// that was quadratic in a set whose entries all fail validation.
+	rest, ok := strings.CutPrefix(field, s.Kind.ListField()+"[")
+	if !ok {
+		return -1, 0
 	}
-	return -1, 0
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return -1, 0
+	}
+	i, err := strconv.Atoi(rest[:end])
+	if err != nil || i < 0 || i >= len(s.Entries) || s.EntryPath(i) != field[:len(field)-len(rest)+end+1] {
+		return -1, 0
+	}
+	rest = rest[end+1:]
+	if rest != "" && rest[0] != '.' {
+		return -1, 0
+	}
+	var m int
+	if _, err := fmt.Sscanf(rest, ".mirrors[%d]", &m); err == nil {
+		return i, m + 1
+	}
+	return i, 0
 }
 
 // findEntry locates an error reported across sets by its object description
 // and field, falling back to the first set so described.
 func (g *group) findEntry(object, field string) (set, entry int) {
-	set, entry = len(g.sets), -1
-	for si := range g.sets {
-		if g.sets[si].Describe() != object {
-			continue
+	if g.byDescription == nil {
+		g.byDescription = map[string][]int{}
+		for si := range g.sets {
+			d := g.sets[si].Describe()
+			g.byDescription[d] = append(g.byDescription[d], si)
 		}
+	}
+	set, entry = len(g.sets), -1
+	for _, si := range g.byDescription[object] {
 		if ei, _ := locateField(&g.sets[si], field); ei >= 0 {
 			return si, ei
 		}

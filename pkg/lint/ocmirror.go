@@ -76,9 +76,11 @@ func lintOCMirrorRuns(c *collector, g *group) {
 		for _, si := range idx[:len(idx)-1] {
 			s := &g.sets[si]
 			var lost []string
+			isLost := map[string]bool{}
 			for _, e := range s.Entries {
 				for _, m := range e.Mirrors {
-					if !kept[[2]string{e.Source, m}] && !slices.Contains(lost, e.Source) {
+					if !kept[[2]string{e.Source, m}] && !isLost[e.Source] {
+						isLost[e.Source] = true
 						lost = append(lost, e.Source)
 					}
 				}

@@ -275,6 +275,10 @@ func (g *group) checkOrders(c *collector) {
 	}
 	lists := map[key][]list{}
 	var keys []key
+	// A list equal to an earlier one for its source cannot conflict where
+	// that one does not, so only distinct orders are compared: oc-mirror
+	// output repeats the same list many times, and the pairs are quadratic.
+	seen := map[string]bool{}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		if !e.HasRealMirrors() {
 			return
@@ -284,6 +288,11 @@ func (g *group) checkOrders(c *collector) {
 			order = append(order, e.Source)
 		}
 		k := key{e.Source, s.Kind.ForTags()}
+		id := fmt.Sprintf("%s\x00%t\x00%s", k.source, k.tags, strings.Join(order, "\x00"))
+		if seen[id] {
+			return
+		}
+		seen[id] = true
 		if _, ok := lists[k]; !ok {
 			keys = append(keys, k)
 		}

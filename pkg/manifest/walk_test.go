@@ -137,7 +137,7 @@ func TestReadTabIndentation(t *testing.T) {
 func TestReadPathsCancelLargeDocument(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n")
-	for i := 0; b.Len() < 8<<20; i++ {
+	for i := 0; b.Len() < 4<<20; i++ {
 		fmt.Fprintf(&b, "  key-%d: value-%d-%s\n", i, i, strings.Repeat("x", 40))
 	}
 	doc := b.String()
