@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -54,6 +58,11 @@ func TestMirrorSetCommands(t *testing.T) {
 		// A node's registries.conf, with what runtimes would silently ignore.
 		{"resolve-registries-conf", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf",
 			"quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64", "registry.redhat.io/rhel9/x@" + digest, "example.com/foo/app:1"}, 0},
+		// Input holding no mirror set says so; two objects of one kind and
+		// name resolve as a cluster holding the last one would.
+		{"resolve-empty-file", []string{"resolve", "-f", "testdata/lint/empty.yaml", "quay.io/a/b"}, 0},
+		{"resolve-kind-typo", []string{"resolve", "-f", "testdata/lint/kind-typo.yaml", "quay.io/openshift-release-dev/ocp-release@" + digest}, 0},
+		{"resolve-same-name", []string{"resolve", "-f", "testdata/lint/same-name", "quay.io/openshift-release-dev/ocp-release@" + digest}, 0},
 		{"resolve-registries-conf-and-f", []string{"resolve", "--registries-conf", "testdata/resolve/registries.conf", "-f", resolveSets, "quay.io/a/b"}, 2},
 	}
 	for _, tt := range tests {
@@ -111,5 +120,73 @@ func TestRender(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "CustomResourceDefinition") {
 		t.Errorf("render without --crds must not print CRDs: applied over HyperShift's they would prune its fields")
+	}
+}
+
+// TestResolveStdin: -f - reads the stdin the command is given.
+func TestResolveStdin(t *testing.T) {
+	sets := "apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: a\nspec:\n  imageDigestMirrors:\n  - source: quay.io/a\n    mirrors: [m.example.com/a]\n"
+	var stdout, stderr bytes.Buffer
+	code := Execute(context.Background(), []string{"resolve", "-f", "-", "quay.io/a/b@" + digest}, strings.NewReader(sets), &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "m.example.com/a/b@"+digest) {
+		t.Errorf("resolve -f - = exit %d\n%s%s; want the mirror from stdin", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestInterruptedLoad: a command whose context ends while it reads a large
+// input stops and says why, instead of answering.
+func TestInterruptedLoad(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&b, "---\napiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: s%d\nspec:\n  imageDigestMirrors:\n  - source: quay.io/a%d\n    mirrors: [m.example.com/a]\n", i, i)
+	}
+	for _, args := range [][]string{
+		{"resolve", "-f", "-", "quay.io/a/b"},
+		{"overrides", "-f", "-"},
+		{"lint", "-f", "-"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		code := Execute(ctx, args, strings.NewReader(b.String()), &stdout, &stderr)
+		cancel()
+		if code == 0 || stdout.Len() > 0 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want a failure and no answer", args, code, stdout.String(), stderr.String())
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %v, want it to stop soon after its context ended", args, d)
+		}
+	}
+}
+
+// TestCompileOptionalNotesNone: verify and release info without -f say that
+// they answer as a node without mirror sets, since contacting the sources is
+// a surprise in a disconnected data centre.
+func TestCompileOptionalNotesNone(t *testing.T) {
+	var stderr bytes.Buffer
+	var f setFlags
+	cfg, err := f.compileOptional(&stderr)
+	if cfg != nil || err != nil || !strings.Contains(stderr.String(), "no mirror sets given (-f)") {
+		t.Errorf("compileOptional() = %v, %v, stderr %q; want nil, nil and a note", cfg, err, stderr.String())
+	}
+}
+
+// TestSymlinkOnlyDirectory: a directory holding only a link to a directory
+// reads as empty, and both the link and the emptiness are said.
+func TestSymlinkOnlyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	target, err := filepath.Abs("testdata/lint/clean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "sets")); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	Execute(context.Background(), []string{"resolve", "-f", dir, "quay.io/a/b"}, strings.NewReader(""), &stdout, &stderr)
+	for _, want := range []string{"skipping symbolic link to a directory", "no mirror sets found in the inputs"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q, want it to say %q", stderr.String(), want)
+		}
 	}
 }

@@ -68,6 +68,9 @@ oc-mirror v1 writes on every run) are an error: merge them with
 			if err != nil {
 				return fmt.Errorf("invalid ImageContentSourcePolicies (nothing converted):\n%w", err)
 			}
+			for _, d := range conv.Dropped {
+				fmt.Fprintf(stderr, "note: %s: %s: dropping repeated mirror %q: an ImageDigestMirrorSet may not list a mirror twice\n", d.Object, d.Field, d.Mirror)
+			}
 			if outDir == "" {
 				return out.printManifests(cmd.OutOrStdout(), conv.YAML())
 			}

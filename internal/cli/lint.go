@@ -8,6 +8,7 @@ import (
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/pkg/lint"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -41,7 +42,9 @@ not follow. Sets that do not validate are still linted, so one run shows
 everything to fix.
 
 --overrides-flag and --overrides-env check a --registry-overrides value and an
-OPENSHIFT_IMG_OVERRIDES value as HyperShift's readers decode them.
+OPENSHIFT_IMG_OVERRIDES value as HyperShift's readers decode them, each source
+and replacement against the mirror-set patterns, and, with -f, against what
+the mirror sets mean (HCM036).
 
 Each finding names the object and field, says what is wrong and why it hurts,
 and how to fix it. Exit status 1 if any finding is an error.`,
@@ -55,15 +58,17 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 				return usageErrorf("nothing to lint: give -f, --overrides-flag or --overrides-env")
 			}
 			var findings []lint.Finding
-			var loadErr error
+			var cfg *mirrorset.Config
 			if len(sets.paths) > 0 {
-				loaded, hcs, err := sets.loadWithHostedClusters(cmd.ErrOrStderr())
-				if err != nil {
-					// Lint what could be read, then fail: a file that does
-					// not decode is a mistake too, but not the only one.
-					loadErr = fmt.Errorf("reading mirror sets:\n%w", err)
+				loaded, hcs, origins, err := sets.loadWithHostedClusters(cmd.ErrOrStderr())
+				if isInterrupt(err) {
+					return err
 				}
-				opts := lint.Options{HostedClusters: hostedClusterViews(hcs)}
+				// Lint what could be read; what could not is in the report
+				// itself, so its summary never says "0 errors" for input
+				// that was not read.
+				findings = lint.InputFindings(sets.paths, len(loaded)+len(hcs), err)
+				opts := lint.Options{HostedClusters: hostedClusterViews(hcs, origins)}
 				if releaseImage != "" {
 					rel, err := lintRelease(cmd, loaded, releaseImage, &reg)
 					if err != nil {
@@ -71,19 +76,30 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 					}
 					opts.Release = rel
 				}
-				findings = lint.Lint(loaded, opts)
+				more, err := lint.LintContext(cmd.Context(), loaded, opts)
+				if err != nil {
+					return err
+				}
+				findings = append(findings, more...)
+				// The override strings are compared with what a cluster
+				// holding these sets would have.
+				applied, _ := mirrorset.Applied(loaded)
+				cfg, _ = mirrorset.CompileContext(cmd.Context(), applied)
 			}
 			if flagGiven {
 				findings = append(findings, lint.LintFlag(flagValue)...)
+				if cfg != nil {
+					findings = append(findings, lint.CompareFlag(cfg, flagValue)...)
+				}
 			}
 			if envGiven {
 				findings = append(findings, lint.LintEnv(envValue)...)
+				if cfg != nil {
+					findings = append(findings, lint.CompareEnv(cfg, envValue)...)
+				}
 			}
 			if err := printLint(cmd.OutOrStdout(), out, findings); err != nil {
 				return err
-			}
-			if loadErr != nil {
-				return loadErr
 			}
 			if lint.HasErrors(findings) {
 				return &ExitError{Code: 1}
@@ -103,7 +119,8 @@ and how to fix it. Exit status 1 if any finding is an error.`,
 // lintRelease reads the release payload through the sets, for the findings
 // that depend on which images a cluster will pull.
 func lintRelease(cmd *cobra.Command, sets []mirrorset.Set, image string, reg *registryFlags) (*lint.ReleaseImages, error) {
-	cfg, err := mirrorset.Compile(sets)
+	sets, _ = mirrorset.Applied(sets)
+	cfg, err := mirrorset.CompileContext(cmd.Context(), sets)
 	if err != nil {
 		return nil, fmt.Errorf("--release needs mirror sets that compile:\n%w", err)
 	}
@@ -121,11 +138,11 @@ func lintRelease(cmd *cobra.Command, sets []mirrorset.Set, image string, reg *re
 
 // hostedClusterViews gives lint what it checks of HostedClusters read with -f:
 // OLM catalog annotations and imageContentSources (HCM026-HCM028).
-func hostedClusterViews(hcs []*hypershiftv1beta1.HostedCluster) []lint.HostedClusterView {
+func hostedClusterViews(hcs []*hypershiftv1beta1.HostedCluster, origins []manifest.Origin) []lint.HostedClusterView {
 	var out []lint.HostedClusterView
-	for _, hc := range hcs {
+	for i, hc := range hcs {
 		set := mirrorset.FromHostedCluster(hc)
-		out = append(out, lint.HostedClusterView{Name: hc.Name, Namespace: hc.Namespace, Annotations: hc.Annotations, ImageContentSources: set.Entries})
+		out = append(out, lint.HostedClusterView{Name: hc.Name, Namespace: hc.Namespace, Origin: origins[i], Annotations: hc.Annotations, ImageContentSources: set.Entries})
 	}
 	return out
 }

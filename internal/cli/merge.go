@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/ocmirror"
 )
 
@@ -64,13 +65,12 @@ format, still works in this release, with a warning.`,
 				return usageErrorf("--output-dir is required")
 			}
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			if ocmirror.HasOwnOutput(outDir) && !covers(paths, outDir) {
-				// What an earlier merge wrote must survive this one, even
-				// when only the newest oc-mirror run is given.
-				fmt.Fprintf(stderr, "note: %s holds an earlier merge: reading it as an input so that nothing it holds is dropped\n", outDir)
-				paths = append(paths, outDir)
+			// What an earlier merge wrote to outDir survives this one, even
+			// when only the newest oc-mirror run is given.
+			inputs, notes, err := ocmirror.ReadInto(outDir, cmd.InOrStdin(), paths...)
+			for _, n := range notes {
+				fmt.Fprintf(stderr, "note: %s\n", n)
 			}
-			inputs, err := ocmirror.Read(cmd.InOrStdin(), paths...)
 			if err != nil {
 				return fmt.Errorf("reading inputs (nothing written):\n%w", err)
 			}
@@ -105,24 +105,6 @@ format, still works in this release, with a warning.`,
 	return cmd
 }
 
-// covers reports whether one of paths is dir or a folder above it.
-func covers(paths []string, dir string) bool {
-	d, err := filepath.Abs(dir)
-	if err != nil {
-		return false
-	}
-	for _, p := range paths {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			continue
-		}
-		if a == d || strings.HasPrefix(d, a+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
-}
-
 // existing reads the files the result is about to replace, so that the
 // summary can say which ones actually change.
 func existing(dir string, res *ocmirror.Result) map[string][]byte {
@@ -145,6 +127,14 @@ func printMergeNotes(w io.Writer, res *ocmirror.Result) {
 		if name == "" {
 			name = "(unnamed)"
 		}
+		if k, ok := mirrorset.LikelyKind(o); ok {
+			fmt.Fprintf(w, "warning: %s: skipping %s %s %q: not a kind hcpmirror reads; did you mean %s?\n", o.Origin, o.APIVersion, o.Kind, name, k)
+			continue
+		}
+		if ocmirror.IsSignatures(o) {
+			fmt.Fprintf(w, "warning: %s: not copying %s %s %q: it holds release signatures, which clusters need to verify the release; apply it from its file\n", o.Origin, o.APIVersion, o.Kind, name)
+			continue
+		}
 		fmt.Fprintf(w, "note: %s: skipping %s %s %q: neither a mirror set nor a CatalogSource\n", o.Origin, o.APIVersion, o.Kind, name)
 	}
 	for _, e := range res.Ignored {
@@ -164,16 +154,28 @@ func printMergeSummary(w io.Writer, dir string, inputs []ocmirror.Input, res *oc
 		fmt.Fprintf(w, " (%s)", mergeCount(runs, "oc-mirror v1 run"))
 	}
 	fmt.Fprintf(w, ".\nWrote %s:\n", dir)
+	// Columns as wide as their longest value, so that long CatalogSource
+	// names do not push the state out of line.
+	fileWidth, objWidth := 0, 0
 	for _, f := range res.Files {
-		fmt.Fprintf(w, "  %-44s %s\n", f.Name, fileState(before, f))
+		fileWidth = max(fileWidth, len(f.Name))
+	}
+	for _, name := range removed {
+		fileWidth = max(fileWidth, len(name))
+	}
+	for _, o := range res.Objects {
+		objWidth = max(objWidth, len(o.Name))
+	}
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "  %-*s  %s\n", fileWidth, f.Name, fileState(before, f))
 		for _, o := range res.Objects {
 			if o.File == f.Name {
-				fmt.Fprintf(w, "    %s %-26s %s, %d bytes\n", kindShort(string(o.Kind)), o.Name, mergeCount(o.Sources, "source"), o.Bytes)
+				fmt.Fprintf(w, "    %s %-*s  %s, %d bytes\n", kindShort(string(o.Kind)), objWidth, o.Name, mergeCount(o.Sources, "source"), o.Bytes)
 			}
 		}
 	}
 	for _, name := range removed {
-		fmt.Fprintf(w, "  %-44s removed (no longer produced)\n", name)
+		fmt.Fprintf(w, "  %-*s  removed (no longer produced)\n", fileWidth, name)
 	}
 
 	var digest, tag int
@@ -197,7 +199,13 @@ func printMergeSummary(w io.Writer, dir string, inputs []ocmirror.Input, res *oc
 		fmt.Fprintf(w, "; by category: %s", strings.Join(cats, ", "))
 	}
 	fmt.Fprintf(w, ".\nCatalogSources: %d.\n", len(res.CatalogSources))
-	fmt.Fprintln(w, "Nothing lost: every (kind, source, mirror) of the inputs is in the output.")
+	if len(res.Skipped) == 0 {
+		fmt.Fprintln(w, "Nothing lost: every (kind, source, mirror) of the inputs is in the output.")
+	} else {
+		// Other objects (signature ConfigMaps, ClusterCatalogs, ...) are
+		// not copied: saying "nothing lost" would hide them.
+		fmt.Fprintf(w, "Every (kind, source, mirror) of the inputs is in the output; %s of other kinds not copied (see the notes on stderr).\n", mergeCount(len(res.Skipped), "object"))
+	}
 	if len(res.Ignored) > 0 {
 		fmt.Fprintf(w, "Left out %s without a mirror other than the source (see the warnings).\n", mergeCount(len(res.Ignored), "entry"))
 	}

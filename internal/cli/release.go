@@ -29,6 +29,7 @@ func newReleaseCommand() *cobra.Command {
 // every image is pulled from where it names) when none were given.
 func (f *setFlags) compileOptional(stderr io.Writer) (*mirrorset.Config, error) {
 	if len(f.paths) == 0 {
+		f.noteNone(stderr)
 		return nil, nil
 	}
 	cfg, _, err := f.compile(stderr)

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"maps"
 
 	"errors"
 	"fmt"
@@ -262,7 +263,11 @@ func TestPropagationLifecycle(t *testing.T) {
 	}
 
 	static := map[string]string{"registry.static.example.com": "static-mirror.example.com"}
-	withStatic := func(m map[string]string) map[string]string { return overrides.Overlay(m, static) }
+	withStatic := func(m map[string]string) map[string]string {
+		out := maps.Clone(m)
+		maps.Copy(out, static)
+		return out
+	}
 
 	t.Run("create", func(t *testing.T) {
 		envtest.Eventually(t, propagationTimeout, wantCarriers(cpns,

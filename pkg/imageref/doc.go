@@ -16,4 +16,18 @@
 //
 // go-containerregistry's pkg/name, used at the transport edge, normalises
 // differently (index.docker.io, implicit :latest); never match on its output.
+//
+// # Why a parser of our own
+//
+// The grammar is small and fixed, and every reference the operator and the
+// commands handle goes through it, so it is written by hand rather than
+// with the runtime's regular expressions: BenchmarkParse measures it at
+// about ten times the speed of containers/image's docker/reference (0.6 to
+// 1.3 µs against 11 to 15 µs per reference, 2 allocations against 8), which
+// is test-only here and kept out of the binary. Fuzzing and the
+// conformance tests hold it to that parser's answers. The obvious
+// replacement, github.com/distribution/reference, is not a drop-in: it reads
+// an uppercase first component as a registry host, so it accepts "A/0"
+// (domain "A"), which the runtime rejects ("repository name must be
+// lowercase") and so must we.
 package imageref

@@ -105,15 +105,6 @@ func (r Reference) String() string {
 	return b.String()
 }
 
-// WithoutTag drops the tag of a reference that also has a digest, because a
-// tag beside a digest only misleads readers: the digest is what gets pulled.
-func (r Reference) WithoutTag() Reference {
-	if r.digest != "" {
-		r.tag = ""
-	}
-	return r
-}
-
 // Parse parses s the way a container runtime parses a user-given image name:
 // a missing domain becomes docker.io, index.docker.io becomes docker.io, a
 // one-component Docker Hub path gets "library/".
@@ -314,10 +305,6 @@ func validDomain(s string) bool {
 	return true
 }
 
-// ValidHostLabel reports whether s is one DNS-ish label of a registry host:
-// alphanumerics (either case) with '-' only inside.
-func ValidHostLabel(s string) bool { return validLabel(s) }
-
 func validLabel(l string) bool {
 	if l == "" || !isAlnum(l[0]) || !isAlnum(l[len(l)-1]) {
 		return false
@@ -338,19 +325,19 @@ func validPath(s string) bool {
 	for {
 		i := strings.IndexByte(s, '/')
 		if i < 0 {
-			return ValidPathComponent(s)
+			return validPathComponent(s)
 		}
-		if !ValidPathComponent(s[:i]) {
+		if !validPathComponent(s[:i]) {
 			return false
 		}
 		s = s[i+1:]
 	}
 }
 
-// ValidPathComponent reports whether s is one repository path component:
+// validPathComponent reports whether s is one repository path component:
 // lowercase alphanumeric runs joined by exactly one '.', one '_', "__", or any
 // run of '-'.
-func ValidPathComponent(s string) bool {
+func validPathComponent(s string) bool {
 	if s == "" || !isLowerAlnum(s[0]) || !isLowerAlnum(s[len(s)-1]) {
 		return false
 	}

@@ -6,11 +6,14 @@
 //
 // Nothing here contacts a registry or a cluster. [Lint] works from mirror
 // sets alone, and from a release's image list and HostedCluster annotations
-// when given them in [Options]; [LintOverrides] checks the two override
-// strings HyperShift hands to control plane components. Sets that do not
-// validate are still linted: the validation errors become findings and the
-// other checks run on the entries that are valid, so one run shows
-// everything there is to fix.
+// when given them in [Options]; [LintFlag] and [LintEnv] check the two override
+// strings HyperShift hands to control plane components, and [CompareFlag]
+// and [CompareEnv] compare them with the sets. [LintContext] stops when its
+// context ends; [InputFindings] turns unreadable or empty input into
+// findings, so a report never reads clean for input that was not read.
+// Sets that do not validate are still linted: the validation errors become
+// findings and the other checks run on the entries that are valid, so one
+// run shows everything there is to fix.
 //
 // Matching follows containers-registries.conf through pkg/mirrorset: a
 // source is a prefix matched at a path boundary, the longest match wins and
@@ -22,8 +25,8 @@
 // Severity E fails (the CLI exits 1), W warns, I informs. "(HS)" marks
 // findings about HyperShift-built consumers, not node runtimes.
 //
-//	HCM001 E  source fails the SOURCE pattern (also: a policy value or field the kind does not have)
-//	HCM002 E  mirror fails the MIRROR pattern
+//	HCM001 E  source fails the SOURCE pattern (also: a policy value or field the kind does not have, an override string's source)
+//	HCM002 E  mirror fails the MIRROR pattern (also: an override string's replacement)
 //	HCM003 E  one source, different mirrorSourcePolicy across sets
 //	HCM004 E  NeverContactSource with the source among its mirrors
 //	HCM005 W  NeverContactSource on an entry without real mirrors: ignored, source still contacted
@@ -53,6 +56,11 @@
 //	HCM029 W  oc-mirror v1 results applied run by run: earlier sources dropped
 //	HCM030 W  (release) KubeVirt boot image not mirrored
 //	HCM031 E  only one of the two release repositories is covered
+//	HCM032 E  an input could not be read, or holds nothing to lint
+//	HCM033 W  two objects of one kind and name: applying both keeps only the last
+//	HCM034 E  object name missing or not a DNS subdomain of at most 253 characters
+//	HCM035 E  mirror rewriting names past the 255-character repository-name limit
+//	HCM036 W  override string disagreeing with the mirror sets
 //
 // Anything validation rejects is an Error whatever its code: a duplicate
 // mirror in an ImageDigestMirrorSet is HCM015 but refused by the API server.

@@ -26,8 +26,8 @@ func ExampleLint() {
 	// error HCM006 spec.imageDigestMirrors[1].mirrors[0]
 }
 
-func ExampleLintOverrides() {
-	for _, f := range lint.LintOverrides("quay.io=mirror.example.com,registry.redhat.io=mirror.example.com/rh,", "") {
+func ExampleLintFlag() {
+	for _, f := range lint.LintFlag("quay.io=mirror.example.com,registry.redhat.io=mirror.example.com/rh,") {
 		fmt.Println(f.Severity, f.Code, f.Object)
 		fmt.Println(f.Message)
 	}

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"fmt"
 	"sort"
 )
@@ -158,6 +159,11 @@ var catalogue = map[string]rule{
 	"HCM029": {Warning, "combine every oc-mirror run into one complete set with `hcpmirror merge` and apply that instead"},
 	"HCM030": {Warning, "mirror the KubeVirt container image (the release's coreos-bootimages kubevirt digest-ref) and add an entry covering its repository"},
 	"HCM031": {Error, "add the missing entry so both release repositories are mirrored"},
+	"HCM033": {Warning, "give each object its own name, or delete the earlier one: applying both keeps only the last"},
+	"HCM034": {Error, "name the object with a DNS subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"},
+	"HCM035": {Error, "use a shorter mirror path: a repository name (host and path) may have at most 255 characters"},
+	"HCM036": {Warning, "render the value from the mirror sets with `hcpmirror overrides`"},
+	"HCM032": {Error, "fix the file so it reads, or point -f at the mirror sets (kinds ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet)"},
 }
 
 // newFinding fills severity and fix from the catalogue.
@@ -193,9 +199,30 @@ type located struct {
 	f   Finding
 }
 
-// collector gathers findings as checks make them.
+// collector gathers findings as checks make them, and watches the context
+// for the long loops.
 type collector struct {
 	items []located
+	ctx   context.Context
+	calls int
+	err   error
+}
+
+// stopped reports whether the run is to stop because ctx is done, looking
+// at ctx once every 256 calls (often enough to stop within milliseconds);
+// then c.err says why.
+func (c *collector) stopped() bool {
+	if c.err != nil {
+		return true
+	}
+	if c.calls++; c.calls%256 != 0 {
+		return false
+	}
+	if err := c.ctx.Err(); err != nil {
+		c.err = fmt.Errorf("linting mirror sets: %w", err)
+		return true
+	}
+	return false
 }
 
 func (c *collector) add(pos position, code, object, field, format string, args ...any) {

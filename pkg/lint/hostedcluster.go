@@ -52,7 +52,7 @@ func lintHostedCluster(c *collector, id int, mgmt *group, hc HostedClusterView) 
 	}
 	set := mirrorset.Set{Kind: mirrorset.KindImageContentSources, Name: name, Origin: hc.Origin, Entries: hc.ImageContentSources}
 	obj := set.Describe()
-	g := newGroup(id, []mirrorset.Set{set}, false)
+	g := newGroup(c, id, []mirrorset.Set{set}, false)
 	g.check(c)
 	lintCatalogPins(c, id, obj, hc.Annotations)
 	if v, ok := hc.Annotations[CatalogOverridesAnnotation]; ok {

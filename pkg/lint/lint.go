@@ -1,9 +1,12 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
@@ -71,12 +74,22 @@ type HostedClusterView struct {
 // Findings come in file order (the order of sets, their entries and fields),
 // then by code.
 func Lint(sets []mirrorset.Set, opts Options) []Finding {
-	c := &collector{}
-	mgmt := newGroup(0, sets, true)
+	findings, _ := LintContext(context.Background(), sets, opts)
+	return findings
+}
+
+// LintContext is Lint, giving up once ctx is done: then it returns no
+// findings and an error wrapping ctx.Err(). The checks are near-linear in
+// the number of entries, but a cluster's worth of oc-mirror output can hold
+// hundreds of thousands.
+func LintContext(ctx context.Context, sets []mirrorset.Set, opts Options) ([]Finding, error) {
+	c := &collector{ctx: ctx}
+	mgmt := newGroup(c, 0, sets, true)
 	if opts.Release != nil {
 		for _, rr := range opts.Release.refs() {
 			mgmt.refsBelow = append(mgmt.refsBelow, rr.ref.Name())
 		}
+		slices.Sort(mgmt.refsBelow)
 	}
 	mgmt.check(c)
 	lintOCMirrorRuns(c, mgmt)
@@ -86,7 +99,13 @@ func Lint(sets []mirrorset.Set, opts Options) []Finding {
 	for i, hc := range opts.HostedClusters {
 		lintHostedCluster(c, 2+i, mgmt, hc)
 	}
-	return c.sorted()
+	if c.err == nil && ctx.Err() != nil {
+		c.err = fmt.Errorf("linting mirror sets: %w", ctx.Err())
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.sorted(), nil
 }
 
 // loc is the place of one entry: which set and which entry in it.
@@ -95,6 +114,7 @@ type loc struct{ set, entry int }
 // group is one configuration being linted: the management cluster's sets,
 // or one HostedCluster's imageContentSources (which the guest nodes get).
 type group struct {
+	c          *collector
 	id         int
 	sets       []mirrorset.Set
 	management bool
@@ -105,13 +125,17 @@ type group struct {
 	// first is the first valid, effective entry of each source: where
 	// findings about a merged source are reported.
 	first map[string]loc
-	// refsBelow are release references, used to tell namespace sources from
-	// repository sources (HCM022).
+	// refsBelow are release references, sorted, used to tell namespace
+	// sources from repository sources (HCM022).
 	refsBelow []string
+	// refsUnder maps a source to the release references it serves (HCM035).
+	refsUnder map[string][]string
+	// byDescription indexes the sets by Describe(), built on first use.
+	byDescription map[string][]int
 }
 
-func newGroup(id int, sets []mirrorset.Set, management bool) *group {
-	return &group{id: id, sets: sets, management: management, invalid: map[loc]bool{}, first: map[string]loc{}}
+func newGroup(c *collector, id int, sets []mirrorset.Set, management bool) *group {
+	return &group{c: c, id: id, sets: sets, management: management, invalid: map[loc]bool{}, first: map[string]loc{}}
 }
 
 func (g *group) pos(l loc, sub int) position { return position{g.id, l.set, l.entry, sub} }
@@ -166,8 +190,11 @@ func fieldErrors(err error) ([]*mirrorset.FieldError, []error) {
 // its code: Compile refuses the whole configuration because of it.
 func (g *group) validate(c *collector) {
 	for si := range g.sets {
+		if g.c.stopped() {
+			return
+		}
 		s := &g.sets[si]
-		fes, other := fieldErrors(mirrorset.Validate([]mirrorset.Set{*s}))
+		fes, other := fieldErrors(mirrorset.ValidateContext(g.c.ctx, []mirrorset.Set{*s}))
 		for _, fe := range fes {
 			if fe.Code == mirrorset.CodePolicyConflict {
 				continue // reported once below, across all sets
@@ -187,7 +214,7 @@ func (g *group) validate(c *collector) {
 			g.addRejected(c, position{g.id, si, -1, 0}, mirrorset.CodeBadSource, s.Describe(), "", err.Error())
 		}
 	}
-	fes, _ := fieldErrors(mirrorset.Validate(g.sets))
+	fes, _ := fieldErrors(mirrorset.ValidateContext(g.c.ctx, g.sets))
 	for _, fe := range fes {
 		if fe.Code != mirrorset.CodePolicyConflict {
 			continue
@@ -225,28 +252,43 @@ func (g *group) addRejected(c *collector, pos position, code, object, field, mes
 // locateField finds the entry index (or -1) and a sub-position (mirror index
 // + 1, or 0) of a field path inside set s.
 func locateField(s *mirrorset.Set, field string) (entry, sub int) {
-	for i := range s.Entries {
-		p := s.EntryPath(i)
-		if field != p && !strings.HasPrefix(field, p+".") {
-			continue
-		}
-		var m int
-		if _, err := fmt.Sscanf(strings.TrimPrefix(field, p), ".mirrors[%d]", &m); err == nil {
-			return i, m + 1
-		}
-		return i, 0
+	// The index is read from the path, not found by trying every entry:
+	// that was quadratic in a set whose entries all fail validation.
+	rest, ok := strings.CutPrefix(field, s.Kind.ListField()+"[")
+	if !ok {
+		return -1, 0
 	}
-	return -1, 0
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return -1, 0
+	}
+	i, err := strconv.Atoi(rest[:end])
+	if err != nil || i < 0 || i >= len(s.Entries) || s.EntryPath(i) != field[:len(field)-len(rest)+end+1] {
+		return -1, 0
+	}
+	rest = rest[end+1:]
+	if rest != "" && rest[0] != '.' {
+		return -1, 0
+	}
+	var m int
+	if _, err := fmt.Sscanf(rest, ".mirrors[%d]", &m); err == nil {
+		return i, m + 1
+	}
+	return i, 0
 }
 
 // findEntry locates an error reported across sets by its object description
 // and field, falling back to the first set so described.
 func (g *group) findEntry(object, field string) (set, entry int) {
-	set, entry = len(g.sets), -1
-	for si := range g.sets {
-		if g.sets[si].Describe() != object {
-			continue
+	if g.byDescription == nil {
+		g.byDescription = map[string][]int{}
+		for si := range g.sets {
+			d := g.sets[si].Describe()
+			g.byDescription[d] = append(g.byDescription[d], si)
 		}
+	}
+	set, entry = len(g.sets), -1
+	for _, si := range g.byDescription[object] {
 		if ei, _ := locateField(&g.sets[si], field); ei >= 0 {
 			return si, ei
 		}
@@ -262,6 +304,9 @@ func (g *group) eachEntry(fn func(l loc, s *mirrorset.Set, e mirrorset.Entry)) {
 	for si := range g.sets {
 		s := &g.sets[si]
 		for ei, e := range s.Entries {
+			if g.c.stopped() {
+				return
+			}
 			fn(loc{si, ei}, s, e)
 		}
 	}
@@ -290,9 +335,15 @@ func (g *group) compile() {
 		}
 		valid[si] = s
 	}
-	cfg, err := mirrorset.Compile(valid)
+	cfg, err := mirrorset.CompileContext(g.c.ctx, valid)
 	if err == nil {
 		g.cfg = cfg
+		g.refsUnder = map[string][]string{}
+		for _, ref := range g.refsBelow {
+			if r := cfg.Find(ref); r != nil {
+				g.refsUnder[r.Prefix] = append(g.refsUnder[r.Prefix], ref)
+			}
+		}
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		if _, ok := g.first[e.Source]; !ok && e.HasRealMirrors() {
@@ -305,15 +356,6 @@ func (g *group) compile() {
 func (g *group) at(source string) (loc, bool) {
 	l, ok := g.first[source]
 	return l, ok
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // quoteList formats at most max strings as a quoted, comma-separated list.
@@ -332,11 +374,6 @@ func quoteList(list []string, max int) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedKeys is slices.Sorted(maps.Keys(m)), kept only for release.go,
+// which another change owns: use slices.Sorted(maps.Keys(m)) elsewhere.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -408,6 +409,42 @@ func TestCodes(t *testing.T) {
 			sets: with(idms("a", entry("registry.example.com/ns", "mirror.example.com/ns")))},
 		{name: "neither repository", code: "HCM031",
 			sets: []mirrorset.Set{idms("a", entry("registry.example.com/ns", "mirror.example.com/ns"))}},
+
+		{name: "ICSP named in a policy conflict: its entry, which has no mirrorSourcePolicy", code: "HCM003",
+			sets: with(icsp("a", entry("quay.io/ns", "m1.example.com/ns")), idms("b", ncs(entry("quay.io/ns", "m2.example.com/ns")))),
+			want: []string{`ImageContentSourcePolicy "a" spec.repositoryDigestMirrors[0]`}},
+
+		{name: "same kind and name in two files", code: "HCM033",
+			sets: with(from("a.yaml", idms("x", entry("quay.io/a", "m.example.com/a"))), from("b.yaml", idms("x", entry("quay.io/b", "m.example.com/b")))),
+			want: []string{`a.yaml: document 1: ImageDigestMirrorSet "x" `}},
+		{name: "same name, other kind", code: "HCM033",
+			sets: with(from("a.yaml", idms("x", entry("quay.io/a", "m.example.com/a"))), from("b.yaml", itms("x", entry("quay.io/b", "m.example.com/b"))))},
+		{name: "oc-mirror's reused names are HCM029's", code: "HCM033",
+			sets: with(from("results-1/a.yaml", icsp("release-0", entry("quay.io/a", "m.example.com/a"))), from("results-2/a.yaml", icsp("release-0", entry("quay.io/b", "m.example.com/b"))))},
+
+		{name: "no name", code: "HCM034",
+			sets: with(idms("", entry("quay.io/a", "m.example.com/a"))),
+			want: []string{`ImageDigestMirrorSet "" metadata.name`}},
+		{name: "name too long", code: "HCM034",
+			sets: with(idms(strings.Repeat("a", 254), entry("quay.io/a", "m.example.com/a"))),
+			want: []string{`ImageDigestMirrorSet "` + strings.Repeat("a", 254) + `" metadata.name`}},
+		{name: "name not a DNS subdomain", code: "HCM034",
+			sets: with(idms("Mirrors_1", entry("quay.io/a", "m.example.com/a"))),
+			want: []string{`ImageDigestMirrorSet "Mirrors_1" metadata.name`}},
+		{name: "name of 253 characters", code: "HCM034",
+			sets: with(idms(strings.Repeat("a", 253), entry("quay.io/a", "m.example.com/a")))},
+
+		{name: "mirror over the name limit", code: "HCM035",
+			sets: with(idms("a", entry("quay.io/a", "m.example.com/"+strings.Repeat("a", 242)))),
+			want: []string{idmsA + " spec.imageDigestMirrors[0].mirrors[0]"}},
+		{name: "release image rewritten over the name limit", code: "HCM035",
+			sets: []mirrorset.Set{idms("a",
+				entry(relRepo, "mirror.example.com/ocp/release-images"),
+				entry("quay.io/openshift-release-dev", "m.example.com/"+strings.Repeat("a", 230)))},
+			opts: Options{Release: release(relRepo+dgst, map[string]string{"x": "quay.io/openshift-release-dev/ocp-v4.0-art-dev" + dgst}, "")},
+			want: []string{idmsA + " spec.imageDigestMirrors[1].mirrors[0]"}},
+		{name: "mirror at the name limit", code: "HCM035",
+			sets: with(idms("a", entry("quay.io/a", "m.example.com/"+strings.Repeat("a", 241))))},
 	}
 	seen := map[string][2]bool{}
 	for _, tt := range tests {
@@ -435,8 +472,11 @@ func TestCodes(t *testing.T) {
 		seen[tt.code] = s
 	}
 	for code := range catalogue {
-		if code == "HCM025" {
-			continue // override strings: TestLintOverrides
+		switch code {
+		case "HCM025", "HCM036":
+			continue // override strings: TestLintOverrides, TestCompareOverrides
+		case CodeInput:
+			continue // TestInputFindings
 		}
 		if s := seen[code]; !s[0] || !s[1] {
 			t.Errorf("%s: want a positive and a negative case, have positive=%t negative=%t", code, s[0], s[1])
@@ -554,18 +594,29 @@ func TestLintOverrides(t *testing.T) {
 		{name: "skipped env piece", env: "quay.io,quay.io=m.example.com", want: []string{"HCM025 OPENSHIFT_IMG_OVERRIDES"}},
 		{name: "duplicate env mirror", env: "quay.io=m.example.com,quay.io=m.example.com", want: []string{"HCM015 OPENSHIFT_IMG_OVERRIDES"}},
 		{name: "both", flag: "x", env: "=b", want: []string{"HCM025 --registry-overrides", "HCM025 OPENSHIFT_IMG_OVERRIDES"}},
+		{name: "the help's example: one pair keeps its trailing comma", flag: "quay.io=mirror.example.com,", want: []string{"HCM002 --registry-overrides"}},
+		{name: "scheme in a replacement", flag: "quay.io=https://mirror.example.com", env: "quay.io=https://mirror.example.com", want: []string{"HCM002 --registry-overrides", "HCM002 OPENSHIFT_IMG_OVERRIDES"}},
+		{name: "digest in a source", flag: "quay.io/a@sha256:" + strings.Repeat("a", 64) + "=m.example.com/a", want: []string{"HCM001 --registry-overrides"}},
+		{name: "uppercase path", flag: "quay.io/NS=m.example.com/ns,quay.io/ns=m.example.com/NS", want: []string{"HCM001 --registry-overrides", "HCM002 --registry-overrides"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, f := range LintOverrides(tt.flag, tt.env) {
+			var findings []Finding
+			if tt.flag != "" {
+				findings = append(findings, LintFlag(tt.flag)...)
+			}
+			if tt.env != "" {
+				findings = append(findings, LintEnv(tt.env)...)
+			}
+			for _, f := range findings {
 				got = append(got, f.Code+" "+f.Object)
 				if want := catalogue[f.Code].severity; f.Severity != want {
 					t.Errorf("%s severity = %v, want %v", f.Code, f.Severity, want)
 				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("LintOverrides(%q, %q) (-want +got):\n%s", tt.flag, tt.env, diff)
+				t.Errorf("LintFlag(%q), LintEnv(%q) (-want +got):\n%s", tt.flag, tt.env, diff)
 			}
 		})
 	}
@@ -617,5 +668,58 @@ func TestCount(t *testing.T) {
 	}
 	if !HasErrors(fs) || HasErrors(fs[1:]) {
 		t.Error("HasErrors wrong")
+	}
+}
+
+func TestCompareOverrides(t *testing.T) {
+	cfg, err := mirrorset.Compile([]mirrorset.Set{idms("a",
+		entry("quay.io/a", "m1.example.com/a", "m2.example.com/a"),
+		entry("quay.io/b", "m1.example.com/b"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, flag, env string
+		want            int
+	}{
+		{name: "what the sets say", flag: "quay.io/a=m1.example.com/a,quay.io/b=m1.example.com/b", env: "quay.io/a=m1.example.com/a,quay.io/a=m2.example.com/a,quay.io/b=m1.example.com/b"},
+		{name: "missing, different and extra", flag: "quay.io/a=m2.example.com/a,quay.io/c=m.example.com/c", env: "quay.io/a=m2.example.com/a,quay.io/a=m1.example.com/a,quay.io/c=m.example.com/c", want: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, got := range [][]Finding{CompareFlag(cfg, tt.flag), CompareEnv(cfg, tt.env)} {
+				if len(got) != tt.want {
+					t.Errorf("got %d findings, want %d:\n%s", len(got), tt.want, dump(got))
+				}
+				for _, f := range got {
+					if f.Code != CodeOverridesDisagree {
+						t.Errorf("finding %v, want code %s", f, CodeOverridesDisagree)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestInputFindings(t *testing.T) {
+	err := errors.Join(errors.New("sets/a.yaml: no such file or directory"),
+		errors.Join(errors.New("sets/b.yaml: document 1: line 4: tabs are not allowed in YAML indentation")))
+	got := InputFindings([]string{"sets"}, 3, err)
+	var lines []string
+	for _, f := range got {
+		lines = append(lines, f.String())
+	}
+	want := []string{
+		"error HCM032 sets/a.yaml: no such file or directory",
+		"error HCM032 sets/b.yaml: document 1: line 4: tabs are not allowed in YAML indentation",
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("InputFindings (-want +got):\n%s", diff)
+	}
+	if got := InputFindings([]string{"empty.yaml"}, 0, nil); len(got) != 1 || !HasErrors(got) || !strings.Contains(got[0].Message, "no mirror sets found in the inputs") {
+		t.Errorf("InputFindings(nothing found) = %v, want one error: no mirror sets found", got)
+	}
+	if got := InputFindings([]string{"ok.yaml"}, 1, nil); got != nil {
+		t.Errorf("InputFindings(clean) = %v, want none", got)
 	}
 }

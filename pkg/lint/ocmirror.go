@@ -2,8 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +48,7 @@ func lintOCMirrorRuns(c *collector, g *group) {
 			byName[s.Name] = append(byName[s.Name], si)
 		}
 	}
-	for _, name := range sortedKeys(byName) {
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		idx := byName[name]
 		if len(idx) < 2 {
 			continue
@@ -74,9 +76,11 @@ func lintOCMirrorRuns(c *collector, g *group) {
 		for _, si := range idx[:len(idx)-1] {
 			s := &g.sets[si]
 			var lost []string
+			isLost := map[string]bool{}
 			for _, e := range s.Entries {
 				for _, m := range e.Mirrors {
-					if !kept[[2]string{e.Source, m}] && !contains(lost, e.Source) {
+					if !kept[[2]string{e.Source, m}] && !isLost[e.Source] {
+						isLost[e.Source] = true
 						lost = append(lost, e.Source)
 					}
 				}

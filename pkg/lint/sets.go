@@ -2,8 +2,10 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -35,7 +37,7 @@ func hasUpper(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
 }
 
-// checkEntries runs the checks that look at one entry at a time.
+// checkEntries runs the checks that look at one object or entry at a time.
 func (g *group) checkEntries(c *collector) {
 	if g.management {
 		for si := range g.sets {
@@ -44,7 +46,9 @@ func (g *group) checkEntries(c *collector) {
 				c.add(position{g.id, si, -1, 0}, "HCM024", s.Describe(), "",
 					"ImageContentSourcePolicy is deprecated in favour of ImageDigestMirrorSet; it still works (digest pulls only), but new clusters may stop serving it")
 			}
+			g.checkName(c, si)
 		}
+		g.checkSameName(c)
 	}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		obj := g.object(l)
@@ -78,6 +82,45 @@ func (g *group) checkEntries(c *collector) {
 			g.checkMirror(c, pos, obj, field, e, m)
 		}
 	})
+}
+
+// checkName holds an object's name to what the API server accepts for a
+// cluster-scoped object (HCM034): set, and a DNS subdomain of at most 253
+// characters.
+func (g *group) checkName(c *collector, si int) {
+	s := &g.sets[si]
+	if s.Kind == mirrorset.KindImageContentSources {
+		return // named namespace/name by FromHostedCluster; not an object here
+	}
+	if err := mirrorset.CheckName(s.Name); err != nil {
+		c.add(position{g.id, si, -1, 0}, "HCM034", s.Describe(), "metadata.name", "%v: the API server refuses the object", err)
+	}
+}
+
+// checkSameName reports objects that a later one of the same kind and name
+// replaces when both are applied (HCM033): oc apply keeps only the last,
+// while reading the files would use both. oc-mirror v1's reused ICSP names
+// are HCM029's, which says what is lost.
+func (g *group) checkSameName(c *collector) {
+	type key struct {
+		kind mirrorset.Kind
+		name string
+	}
+	last := map[key]int{}
+	for si, s := range g.sets {
+		if s.Name != "" {
+			last[key{s.Kind, s.Name}] = si
+		}
+	}
+	for si := range g.sets {
+		s := &g.sets[si]
+		li, ok := last[key{s.Kind, s.Name}]
+		if !ok || li == si || (s.Kind == mirrorset.KindICSP && ocMirrorName.MatchString(s.Name)) {
+			continue
+		}
+		c.add(position{g.id, si, -1, 0}, "HCM033", s.Describe(), "",
+			"%s has the same kind and name: applying both keeps only the last, so a cluster never has this object's %d entries (hcpmirror's other commands use the last one, as the cluster would)", g.sets[li].Describe(), len(s.Entries))
+	}
 }
 
 // checkSource looks at an effective entry's source string.
@@ -165,10 +208,33 @@ func (g *group) checkMirror(c *collector, pos position, obj, field string, e mir
 		c.add(pos, "HCM022", obj, field,
 			"one-component mirror %q for repository source %q: HyperShift-built consumers parse a mirror into namespace and name and fail on it, though node runtimes use it", m, src)
 	}
+	g.checkLength(c, pos, obj, field, e, m)
 	if g.cfg != nil {
 		if r := g.cfg.Find(m); r != nil && r.Blocked {
 			c.add(pos, "HCM019", obj, field,
 				"mirror %q lies inside %q, whose NeverContactSource blocks it: the runtime refuses every reference rewritten to this mirror", m, r.Prefix)
+		}
+	}
+}
+
+// checkLength reports a mirror whose rewritten names exceed the runtimes'
+// limit on a repository name (HCM035): every pull through a mirror longer
+// than the limit fails, and with a release given, so do the pulls of its
+// images whose rewritten name is too long.
+func (g *group) checkLength(c *collector, pos position, obj, field string, e mirrorset.Entry, m string) {
+	if len(m) > imageref.NameTotalLengthMax {
+		c.add(pos, "HCM035", obj, field,
+			"mirror of %d characters: every name rewritten to it is longer than the %d characters runtimes accept, so every pull through it fails", len(m), imageref.NameTotalLengthMax)
+		return
+	}
+	if mirrorset.IsWildcard(e.Source) {
+		return
+	}
+	for _, ref := range g.refsUnder[e.Source] {
+		if n := len(m) + len(ref) - len(e.Source); n > imageref.NameTotalLengthMax {
+			c.add(pos, "HCM035", obj, field,
+				"release image %s is rewritten to a name of %d characters (%s...), longer than the %d characters runtimes accept, so its pull through this mirror fails", ref, n, m, imageref.NameTotalLengthMax)
+			return
 		}
 	}
 }
@@ -188,7 +254,7 @@ func (g *group) checkDuplicates(c *collector) {
 			return
 		}
 		if f := &g.sets[first.set]; first.set != l.set && f.Kind == s.Kind && f.Name == s.Name {
-			return // one replaces the other when applied: HCM029's concern
+			return // one replaces the other when applied: HCM029's or HCM033's concern
 		}
 		c.add(g.pos(l, 0), "HCM015", g.object(l), g.field(l, ""),
 			"entry for %q repeats %s %s (same source, mirrors and policy); harmless, but HyperShift-built consumers probe its mirrors twice", e.Source, g.object(first), g.field(first, ""))
@@ -209,15 +275,24 @@ func (g *group) checkOrders(c *collector) {
 	}
 	lists := map[key][]list{}
 	var keys []key
+	// A list equal to an earlier one for its source cannot conflict where
+	// that one does not, so only distinct orders are compared: oc-mirror
+	// output repeats the same list many times, and the pairs are quadratic.
+	seen := map[string]bool{}
 	g.eachValid(func(l loc, s *mirrorset.Set, e mirrorset.Entry) {
 		if !e.HasRealMirrors() {
 			return
 		}
 		order := mirrorset.DedupMirrors(e.Mirrors)
-		if !contains(order, e.Source) {
+		if !slices.Contains(order, e.Source) {
 			order = append(order, e.Source)
 		}
 		k := key{e.Source, s.Kind.ForTags()}
+		id := fmt.Sprintf("%s\x00%t\x00%s", k.source, k.tags, strings.Join(order, "\x00"))
+		if seen[id] {
+			return
+		}
+		seen[id] = true
 		if _, ok := lists[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -278,6 +353,9 @@ func conflict(earlier, later []string) (a, b string, ok bool) {
 func (g *group) checkConfig(c *collector) {
 	regs := g.cfg.Registries()
 	for _, r := range regs {
+		if g.c.stopped() {
+			return
+		}
 		l, ok := g.at(r.Prefix)
 		if !ok {
 			continue
@@ -304,19 +382,30 @@ func (g *group) checkConfig(c *collector) {
 	g.checkReleaseRepositories(c)
 }
 
-// below returns a source or release reference strictly below prefix, or "".
+// below returns a source or release reference strictly below prefix, or "":
+// the first in sorted order among the sources, else among the release
+// references. Both lists are sorted, so everything below prefix is one run
+// starting where prefix+"/" would be inserted: a binary search, not a scan,
+// which kept lint quadratic in the number of sources.
 func (g *group) below(prefix string) string {
-	for _, r := range g.cfg.Registries() {
-		if strings.HasPrefix(r.Prefix, prefix+"/") {
-			return r.Prefix
-		}
+	if r := firstBelow(g.cfg.Registries(), func(r *mirrorset.Registry) string { return r.Prefix }, prefix); r != nil {
+		return (*r).Prefix
 	}
-	for _, ref := range g.refsBelow {
-		if strings.HasPrefix(ref, prefix+"/") {
-			return ref
-		}
+	if ref := firstBelow(g.refsBelow, func(s string) string { return s }, prefix); ref != nil {
+		return *ref
 	}
 	return ""
+}
+
+// firstBelow returns the first element of sorted whose key starts with
+// prefix+"/", or nil.
+func firstBelow[T any](sorted []T, key func(T) string, prefix string) *T {
+	lower := prefix + "/"
+	i, _ := slices.BinarySearchFunc(sorted, lower, func(e T, t string) int { return strings.Compare(key(e), t) })
+	if i < len(sorted) && strings.HasPrefix(key(sorted[i]), lower) {
+		return &sorted[i]
+	}
+	return nil
 }
 
 // checkHidden reports what a longer source r loses from the shorter source p
@@ -327,7 +416,7 @@ func (g *group) checkHidden(c *collector, l loc, obj string, r, p *mirrorset.Reg
 	var missing []string
 	for _, grp := range [][2][]string{{p.DigestMirrors, r.DigestMirrors}, {p.TagMirrors, r.TagMirrors}} {
 		for _, m := range grp[0] {
-			if want := m + suffix; !contains(grp[1], want) && !contains(missing, want) {
+			if want := m + suffix; !slices.Contains(grp[1], want) && !slices.Contains(missing, want) {
 				missing = append(missing, want)
 			}
 		}

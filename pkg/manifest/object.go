@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,20 @@ func (o Object) Describe() string {
 // *TypeError) stops decoding, so unknown and duplicate fields are only
 // reported once the types are right.
 func (o Object) DecodeStrict(into any) error {
+	return o.decodeStrict(into)
+}
+
+// DecodeStrictContext is DecodeStrict, returning ctx.Err() as soon as ctx is
+// done when o is large (a megabyte or more): into must then not be used, as
+// the decode may still be writing to it.
+func (o Object) DecodeStrictContext(ctx context.Context, into any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return await(ctx, len(o.Raw), func() error { return o.decodeStrict(into) })
+}
+
+func (o Object) decodeStrict(into any) error {
 	strictErrs, err := sigsjson.UnmarshalStrict(o.Raw, into)
 	var errs []error
 	if err != nil {

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	sigsjson "sigs.k8s.io/json"
@@ -22,106 +25,48 @@ const Stdin = "-"
 // stdinName is Origin.File for objects read from standard input.
 const stdinName = "<stdin>"
 
-// ReadPaths reads every object in the given files and directories, in the
-// order given.
-//
-// A directory is read recursively, in lexical order (that of
-// filepath.WalkDir), taking only files named *.yaml, *.yml or *.json; hidden
-// files and directories (".git", editor swap files) are skipped, and
-// symbolic links to directories are not followed. A file named explicitly is
-// read whatever its name. The path "-" reads standard input once.
+// ReadPaths reads every object in the files [Files] finds for paths, in
+// that order; "-" reads stdin, once. It returns the notes of the walk
+// (symbolic links not followed) for the caller to show.
 //
 // Errors do not stop the reading: every file and document is tried, and all
 // problems are returned together (errors.Join), each starting with the
 // file, so that one run shows everything to fix. The objects returned are
-// those that could be read.
-func ReadPaths(paths ...string) ([]Object, error) {
-	return readPaths(os.Stdin, paths)
-}
-
-func readPaths(stdin io.Reader, paths []string) ([]Object, error) {
-	var objs []Object
-	var errs []error
-	read := func(file string, data []byte) {
-		o, err := Read(file, data)
+// those that could be read. ctx is checked between files and documents: a
+// cancelled read stops there and returns an error wrapping ctx.Err().
+func ReadPaths(ctx context.Context, stdin io.Reader, paths ...string) (objs []Object, notes []string, err error) {
+	files, notes, err := Files(paths...)
+	errs := []error{err}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return objs, notes, fmt.Errorf("reading %s: %w", f, err)
+		}
+		var data []byte
+		name := f
+		if f == Stdin {
+			name = stdinName
+			if stdin == nil {
+				errs = append(errs, fmt.Errorf("%s: standard input is not available", stdinName))
+				continue
+			}
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(f)
+		}
+		if err != nil {
+			errs = append(errs, PathError(name, err))
+			continue
+		}
+		o, err := readContext(ctx, name, data)
 		objs = append(objs, o...)
 		if err != nil {
 			errs = append(errs, err)
 		}
-	}
-	stdinRead := false
-	for _, p := range paths {
-		if p == Stdin {
-			if stdinRead {
-				continue
-			}
-			stdinRead = true
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", stdinName, err))
-				continue
-			}
-			read(stdinName, data)
-			continue
-		}
-		files, err := listFiles(p)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, PathError(f, err))
-				continue
-			}
-			read(f, data)
+		if err := ctx.Err(); err != nil {
+			return objs, notes, fmt.Errorf("reading %s: %w", name, err)
 		}
 	}
-	return objs, errors.Join(errs...)
-}
-
-// listFiles expands a path to the manifest files it names.
-func listFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, PathError(path, err)
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var files []string
-	var errs []error
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			// Report an unreadable directory and carry on with the rest.
-			errs = append(errs, PathError(p, err))
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !IsManifestName(d.Name()) {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			// A link to a file is read; a link to anything else is not.
-			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-				return nil
-			}
-		}
-		files = append(files, p)
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, PathError(path, err))
-	}
-	return files, errors.Join(errs...)
+	return objs, notes, errors.Join(errs...)
 }
 
 // IsManifestName reports whether a file name is one hcpmirror reads when
@@ -163,11 +108,17 @@ func PathError(path string, err error) error {
 // reports it. As with ReadPaths, all problems are reported, joined, and the
 // objects that could be read are returned.
 func Read(file string, data []byte) ([]Object, error) {
+	return readContext(context.Background(), file, data)
+}
+
+// readContext is Read, stopping between YAML documents once ctx is done (the
+// caller checks ctx.Err()).
+func readContext(ctx context.Context, file string, data []byte) ([]Object, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if isJSON(file, data) {
 		return readJSON(file, data)
 	}
-	return readYAML(file, data)
+	return readYAML(ctx, file, data)
 }
 
 func isJSON(file string, data []byte) bool {
@@ -244,21 +195,31 @@ func readJSON(file string, data []byte) ([]Object, error) {
 	return objs, errors.Join(errs...)
 }
 
-func readYAML(file string, data []byte) ([]Object, error) {
+func readYAML(ctx context.Context, file string, data []byte) ([]Object, error) {
 	var objs []Object
 	var errs []error
 	for _, doc := range splitYAML(data) {
+		if ctx.Err() != nil {
+			break
+		}
 		origin := Origin{File: file, Document: doc.index, Line: doc.line}
 		// Leading newlines make the YAML parser's line numbers those of the
 		// file rather than of the document.
 		padded := append(bytes.Repeat([]byte("\n"), doc.start-1), doc.data...)
-		j, err := yaml.YAMLToJSONStrict(padded)
+		var j []byte
+		err := await(ctx, len(padded), func() (err error) {
+			j, err = yaml.YAMLToJSONStrict(padded)
+			return err
+		})
+		if ctx.Err() != nil {
+			break
+		}
 		if err != nil {
 			// The strict conversion fails on repeated keys as well as on bad
 			// syntax; the lenient one tells which.
 			lenient, lerr := yaml.YAMLToJSON(padded)
 			if lerr != nil {
-				errs = append(errs, prefix(origin, lerr))
+				errs = append(errs, prefix(origin, describeYAMLError(padded, lerr)))
 				continue
 			}
 			dups := duplicateKeys(padded)
@@ -460,4 +421,51 @@ func lineAt(data []byte, offset int64) int {
 		offset = int64(len(data))
 	}
 	return bytes.Count(data[:offset], []byte("\n")) + 1
+}
+
+// yamlErrorLine finds the line number in a YAML parser error.
+var yamlErrorLine = regexp.MustCompile(`^yaml: line ([0-9]+): `)
+
+// describeYAMLError replaces the parser's "found character that cannot
+// start any token" for a tab in indentation, the usual cause, with what is
+// wrong: YAML forbids tabs there, and the tab is invisible in most editors.
+func describeYAMLError(data []byte, err error) error {
+	m := yamlErrorLine.FindStringSubmatch(err.Error())
+	if m == nil || !strings.Contains(err.Error(), "cannot start any token") {
+		return err
+	}
+	n, _ := strconv.Atoi(m[1])
+	lines := bytes.Split(data, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return err
+	}
+	indent := lines[n-1][:len(lines[n-1])-len(bytes.TrimLeft(lines[n-1], " \t"))]
+	if !bytes.Contains(indent, []byte("\t")) {
+		return err
+	}
+	return fmt.Errorf("line %d: tabs are not allowed in YAML indentation (indent with spaces)", n)
+}
+
+// awaitSize is the size from which a conversion or decode runs apart, so
+// that a cancelled context is answered at once rather than after the seconds
+// a document of many megabytes takes.
+const awaitSize = 1 << 20
+
+// await runs fn, and for inputs of awaitSize bytes or more returns as soon
+// as ctx is done, with ctx.Err(), leaving fn to finish in the background
+// (its results are then discarded: the caller must not read them). The
+// libraries it calls cannot be interrupted, and a command that was asked to
+// stop exits soon after anyway.
+func await(ctx context.Context, size int, fn func() error) error {
+	if size < awaitSize {
+		return fn()
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -239,7 +240,7 @@ func TestReadPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-stdin\n")
-			objs, err := readPaths(in, tt.paths)
+			objs, _, err := ReadPaths(context.Background(), in, tt.paths...)
 			if diff := cmp.Diff(tt.wantErr, errLines(err)); diff != "" {
 				t.Errorf("ReadPaths(%q) errors (-want +got):\n%s", tt.paths, diff)
 			}
@@ -251,7 +252,7 @@ func TestReadPaths(t *testing.T) {
 }
 
 func TestReadPathsNotExist(t *testing.T) {
-	_, err := ReadPaths(filepath.Join(t.TempDir(), "gone"))
+	_, _, err := ReadPaths(context.Background(), nil, filepath.Join(t.TempDir(), "gone"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadPaths(missing) = %v, want an error matching fs.ErrNotExist", err)
 	}

@@ -1,6 +1,9 @@
 package mirrorset
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -67,8 +70,17 @@ type Config struct {
 // machine-config-operator, a consumer must keep its last good configuration
 // rather than apply part of a broken one.
 func Compile(sets []Set) (*Config, error) {
-	if err := Validate(sets); err != nil {
+	return CompileContext(context.Background(), sets)
+}
+
+// CompileContext is Compile, giving up once ctx is done, with an error
+// wrapping ctx.Err(): a huge input can take seconds to validate and merge.
+func CompileContext(ctx context.Context, sets []Set) (*Config, error) {
+	if err := ValidateContext(ctx, sets); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("merging mirror sets: %w", err)
 	}
 	return merge(sets), nil
 }
@@ -208,7 +220,7 @@ func orderMirrors(source string, lists [][]string) []string {
 		for i := 0; i+1 < len(l); i++ {
 			edge(l[i], l[i+1])
 		}
-		if !contains(l, source) {
+		if !slices.Contains(l, source) {
 			edge(l[len(l)-1], source)
 		}
 	}

@@ -1,7 +1,10 @@
 package mirrorset
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,7 +157,8 @@ func TestLoad(t *testing.T) {
 			for _, f := range tt.files {
 				paths = append(paths, loadPath(f))
 			}
-			sets, skipped, err := Load(paths...)
+			loaded, err := Load(context.Background(), nil, paths...)
+			sets, skipped := loaded.Sets, loaded.Others
 			if diff := cmp.Diff(tt.wantErr, loadErrLines(err)); diff != "" {
 				t.Errorf("Load(%q) errors (-want +got):\n%s", paths, diff)
 			}
@@ -272,4 +276,78 @@ metadata:
 	// Output:
 	// sets.yaml: document 1: ImageDigestMirrorSet "ocp" [{quay.io/openshift-release-dev/ocp-v4.0-art-dev [mirror.example.com/ocp/release] NeverContactSource}]
 	// not a mirror set: sets.yaml: document 2: Secret "pull-secret"
+}
+
+// TestLoadReadsAsCommandsDo: a library caller of Load gets what every
+// command reads for -f: an oc-mirror workspace's results, never its catalog
+// caches, and stdin from the reader given.
+func TestLoadReadsAsCommandsDo(t *testing.T) {
+	root := t.TempDir()
+	idms := "apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: %s\nspec:\n  imageDigestMirrors:\n  - source: quay.io/a\n    mirrors: [m.example.com/a]\n"
+	for f, name := range map[string]string{
+		"oc-mirror-workspace/results-1/idms.yaml":       "run",
+		"oc-mirror-workspace/src/catalogs/catalog.yaml": "catalog-cache",
+	} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(idms, name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded, err := Load(context.Background(), strings.NewReader(fmt.Sprintf(idms, "stdin")), root, "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range loaded.Sets {
+		names = append(names, s.Name)
+	}
+	if diff := cmp.Diff([]string{"run", "stdin"}, names); diff != "" {
+		t.Errorf("Load(workspace, -) sets (-want +got):\n%s", diff)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Load(ctx, strings.NewReader(strings.Repeat("---\n"+fmt.Sprintf(idms, "x"), 2000)), "-"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load(cancelled) error = %v, want context.Canceled", err)
+	}
+}
+
+func TestLikelyKind(t *testing.T) {
+	tests := []struct {
+		apiVersion, kind string
+		want             Kind
+	}{
+		{"config.openshift.io/v1", "ImageDigestMirrorSets", KindIDMS},
+		{"config.openshift.io/v1", "imagedigestmirrorset", KindIDMS},
+		{"config.openshift.io/v1", "ImageDigestMirorSet", KindIDMS},
+		{"config.openshift.io/v1", "ImageTagMirrorSetList", KindITMS},
+		{"operator.openshift.io/v1alpha1", "ImageContentSourcePolicies", KindICSP},
+		{"operator.openshift.io/v1alpha1", "ImageContentSourcePolicys", KindICSP},
+		{"config.openshift.io/v1", "ImageDigestMirrorSet", ""}, // known: not a typo
+		{"config.openshift.io/v1", "ClusterVersion", ""},
+		{"v1", "ImageDigestMirrorSets", ""}, // other groups are not guessed at
+	}
+	for _, tt := range tests {
+		got, ok := LikelyKind(manifest.Object{APIVersion: tt.apiVersion, Kind: tt.kind})
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("LikelyKind(%s %s) = %q, %t; want %q", tt.apiVersion, tt.kind, got, ok, tt.want)
+		}
+	}
+}
+
+func TestApplied(t *testing.T) {
+	a1 := Set{Kind: KindIDMS, Name: "a", Origin: manifest.Origin{File: "1.yaml"}}
+	b := Set{Kind: KindITMS, Name: "a"} // another kind: another object
+	a2 := Set{Kind: KindIDMS, Name: "a", Origin: manifest.Origin{File: "2.yaml"}}
+	unnamed := Set{Kind: KindIDMS}
+	kept, replaced := Applied([]Set{a1, b, unnamed, unnamed, a2})
+	if diff := cmp.Diff([]Set{b, unnamed, unnamed, a2}, kept); diff != "" {
+		t.Errorf("Applied kept (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Replacement{{Replaced: a1, By: a2}}, replaced); diff != "" {
+		t.Errorf("Applied replaced (-want +got):\n%s", diff)
+	}
 }

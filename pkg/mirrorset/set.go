@@ -39,6 +39,10 @@ func (k Kind) ListField() string {
 	return "spec"
 }
 
+// HasPolicy reports whether the kind's entries have a mirrorSourcePolicy
+// field: IDMS and ITMS do, ICSP and imageContentSources do not.
+func (k Kind) HasPolicy() bool { return k == KindIDMS || k == KindITMS }
+
 // ForTags reports whether the kind's mirrors serve tag pulls (only ITMS does);
 // all other kinds serve digest pulls only.
 func (k Kind) ForTags() bool { return k == KindITMS }

@@ -1,11 +1,15 @@
 package mirrorset
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 )
@@ -53,6 +57,19 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Object, e.Field, e.Message)
 }
 
+// CheckName reports whether name is one the API server accepts for a
+// mirror set (a cluster-scoped object): set, and a DNS subdomain of at most
+// 253 characters. The error says what is wrong.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("the object has no name")
+	}
+	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		return fmt.Errorf("%q is not a valid object name (a DNS subdomain; this one has %d characters): %s", name, len(name), strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
 // IsWildcard reports whether a source is a "*.domain" wildcard.
 func IsWildcard(source string) bool { return strings.HasPrefix(source, "*.") }
 
@@ -67,13 +84,23 @@ func ValidMirror(s string) bool { return mirrorRegexp.MatchString(s) }
 // *FieldError, in input order), or nil. What they accept we accept, even when
 // pulls through it will fail: the linter reports those.
 func Validate(sets []Set) error {
+	return ValidateContext(context.Background(), sets)
+}
+
+// ValidateContext is Validate, giving up once ctx is done: then the error
+// wraps ctx.Err() (and the problems found so far are not returned).
+func ValidateContext(ctx context.Context, sets []Set) error {
 	var errs []error
+	n := 0
 	add := func(s *Set, field, code, format string, args ...any) {
 		errs = append(errs, &FieldError{Object: s.Describe(), Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 	}
 	for si := range sets {
 		s := &sets[si]
 		for ei, e := range s.Entries {
+			if n++; n%checkEvery == 0 && ctx.Err() != nil {
+				return fmt.Errorf("validating mirror sets: %w", ctx.Err())
+			}
 			path := s.EntryPath(ei)
 			if !ValidSource(e.Source) {
 				add(s, path+".source", CodeBadSource, "%q is not a valid source: want host[:port][/path] with a lowercase path, or *.domain, without scheme, tag, digest or trailing slash", e.Source)
@@ -96,10 +123,10 @@ func Validate(sets []Set) error {
 			default:
 				add(s, path+".mirrorSourcePolicy", CodeBadPolicy, "unsupported value %q: want %q or %q", e.Policy, AllowContactingSource, NeverContactSource)
 			}
-			if e.Policy != "" && (s.Kind == KindICSP || s.Kind == KindImageContentSources) {
+			if e.Policy != "" && !s.Kind.HasPolicy() {
 				add(s, path+".mirrorSourcePolicy", CodeBadPolicy, "%s has no mirrorSourcePolicy", s.Kind)
 			}
-			if e.Blocks() && e.HasRealMirrors() && contains(e.Mirrors, e.Source) {
+			if e.Blocks() && e.HasRealMirrors() && slices.Contains(e.Mirrors, e.Source) {
 				add(s, path+".mirrors", CodeNCSWithSource, "mirrorSourcePolicy NeverContactSource but the source %q is among its own mirrors", e.Source)
 			}
 		}
@@ -115,6 +142,7 @@ func policyConflicts(sets []Set) []error {
 	type use struct {
 		object, field string
 		blocks        bool
+		kind          Kind
 	}
 	uses := map[string][]use{}
 	var order []string
@@ -127,7 +155,7 @@ func policyConflicts(sets []Set) []error {
 			if _, ok := uses[e.Source]; !ok {
 				order = append(order, e.Source)
 			}
-			uses[e.Source] = append(uses[e.Source], use{s.Describe(), s.EntryPath(ei), e.Blocks()})
+			uses[e.Source] = append(uses[e.Source], use{s.Describe(), s.EntryPath(ei), e.Blocks(), s.Kind})
 		}
 	}
 	var errs []error
@@ -147,9 +175,15 @@ func policyConflicts(sets []Set) []error {
 		}
 		sort.Strings(blocking)
 		sort.Strings(allowing)
+		// ICSP and imageContentSources have no mirrorSourcePolicy field:
+		// name the entry itself there.
+		field := us[0].field
+		if us[0].kind.HasPolicy() {
+			field += ".mirrorSourcePolicy"
+		}
 		errs = append(errs, &FieldError{
 			Object:  us[0].object,
-			Field:   us[0].field + ".mirrorSourcePolicy",
+			Field:   field,
 			Code:    CodePolicyConflict,
 			Message: fmt.Sprintf("source %q has conflicting mirrorSourcePolicy: NeverContactSource in [%s], AllowContactingSource (or unset) in [%s]", src, strings.Join(blocking, ", "), strings.Join(allowing, ", ")),
 		})
@@ -169,11 +203,7 @@ func (e Entry) HasRealMirrors() bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+// checkEvery is how many entries a long loop handles between two looks at
+// its context: often enough to stop within milliseconds, rarely enough to
+// cost nothing.
+const checkEvery = 256

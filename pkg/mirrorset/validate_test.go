@@ -1,7 +1,9 @@
 package mirrorset
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,5 +107,20 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Compile error = %v, Validate error = %v", cerr, err)
 			}
 		})
+	}
+}
+
+func TestCompileContextCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	set := Set{Kind: KindIDMS, Name: "big"}
+	for i := range 1000 {
+		set.Entries = append(set.Entries, Entry{Source: fmt.Sprintf("quay.io/ns/repo-%d", i), Mirrors: []string{"m.example.com/r"}})
+	}
+	if _, err := CompileContext(ctx, []Set{set}); !errors.Is(err, context.Canceled) {
+		t.Errorf("CompileContext(cancelled) error = %v, want context.Canceled", err)
+	}
+	if _, err := CompileContext(context.Background(), []Set{set}); err != nil {
+		t.Errorf("CompileContext = %v", err)
 	}
 }

@@ -3,11 +3,11 @@ package ocmirror
 import (
 	"errors"
 	"fmt"
-	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"sort"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -28,6 +28,18 @@ type Conversion struct {
 	// Files holds one file per object, imagedigestmirrorset_<name>.yaml, in
 	// the same order.
 	Files []atomicfile.File
+	// Dropped are the repeated mirrors left out, which an ICSP admits and
+	// the IDMS schema refuses; callers should say so.
+	Dropped []DroppedMirror
+}
+
+// DroppedMirror is one repeated mirror Convert left out.
+type DroppedMirror struct {
+	// Object and Field name the mirror in the ICSP: its origin, kind and
+	// name, and spec.repositoryDigestMirrors[i].mirrors[j].
+	Object, Field string
+	// Mirror is the mirror, kept at its first place.
+	Mirror string
 }
 
 // YAML returns every object as one multi-document YAML stream, for printing.
@@ -62,8 +74,8 @@ func Convert(icsps []mirrorset.Set) (*Conversion, error) {
 			errs = append(errs, fmt.Errorf("%s: not an %s", s.Describe(), mirrorset.KindICSP))
 			continue
 		}
-		if !validName.MatchString(s.Name) || len(s.Name) > 253 {
-			errs = append(errs, fmt.Errorf("%s: metadata.name: %q is not a valid object name", s.Describe(), s.Name))
+		if err := mirrorset.CheckName(s.Name); err != nil {
+			errs = append(errs, fmt.Errorf("%s: metadata.name: %w", s.Describe(), err))
 			continue
 		}
 		if prev, ok := byName[s.Name]; ok {
@@ -93,8 +105,18 @@ func Convert(icsps []mirrorset.Set) (*Conversion, error) {
 			annotations = nil
 		}
 		o := newIDMS(s.Name, copyMap(s.Labels), annotations)
-		for _, e := range s.Entries {
-			o.Spec.ImageDigestMirrors = append(o.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: e.Source, Mirrors: mirrorset.DedupMirrors(e.Mirrors)})
+		for ei, e := range s.Entries {
+			mirrors := mirrorset.DedupMirrors(e.Mirrors)
+			if len(mirrors) < len(e.Mirrors) {
+				seen := map[string]bool{}
+				for mi, m := range e.Mirrors {
+					if seen[m] {
+						c.Dropped = append(c.Dropped, DroppedMirror{Object: s.Describe(), Field: fmt.Sprintf("%s.mirrors[%d]", s.EntryPath(ei), mi), Mirror: m})
+					}
+					seen[m] = true
+				}
+			}
+			o.Spec.ImageDigestMirrors = append(o.Spec.ImageDigestMirrors, configv1.ImageDigestMirrors{Source: e.Source, Mirrors: mirrors})
 		}
 		data, err := manifest.EncodeYAML(o)
 		if err != nil {

@@ -28,6 +28,9 @@ func TestConvert(t *testing.T) {
 	if diff := cmp.Diff([]string{"registry.example.com:5000/mirror/openshift4", "backup.example.com/openshift4"}, o.Spec.ImageDigestMirrors[0].Mirrors); diff != "" {
 		t.Errorf("duplicate mirrors not removed (-want +got):\n%s", diff)
 	}
+	if len(conv.Dropped) != 1 || conv.Dropped[0].Mirror != "registry.example.com:5000/mirror/openshift4" || !strings.HasPrefix(conv.Dropped[0].Field, "spec.repositoryDigestMirrors[0].mirrors[") {
+		t.Errorf("Dropped = %+v, want the one repeated mirror of entry 0", conv.Dropped)
+	}
 	for _, e := range o.Spec.ImageDigestMirrors {
 		if e.MirrorSourcePolicy != "" {
 			t.Errorf("entry %q has policy %q, want none", e.Source, e.MirrorSourcePolicy)

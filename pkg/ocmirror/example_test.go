@@ -10,7 +10,7 @@ import (
 // Merging two oc-mirror v1 runs: the second run's ICSPs reuse the first
 // run's names but list only new images; the merge keeps both.
 func ExampleMerge() {
-	inputs, err := ocmirror.Read(nil, "testdata/two-v1-runs/in/oc-mirror-workspace")
+	inputs, _, err := ocmirror.Read(nil, "testdata/two-v1-runs/in/oc-mirror-workspace")
 	if err != nil {
 		log.Fatal(err)
 	}

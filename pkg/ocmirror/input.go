@@ -1,34 +1,19 @@
 package ocmirror
 
 import (
+	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
-)
-
-// Directory names oc-mirror writes, recognised so that pointing at a whole
-// workspace reads only the cluster resources in it and not the gigabytes of
-// catalog content and metadata beside them.
-const (
-	// V1Workspace is oc-mirror v1's working directory; only its results-*
-	// directories hold cluster resources.
-	V1Workspace = "oc-mirror-workspace"
-	// V2WorkingDir is oc-mirror v2's working directory; only its
-	// cluster-resources directory holds cluster resources.
-	V2WorkingDir = "working-dir"
-	// V2ClusterResources holds oc-mirror v2's idms-oc-mirror.yaml,
-	// itms-oc-mirror.yaml and cs-*.yaml.
-	V2ClusterResources = "cluster-resources"
 )
 
 // resultsDir matches oc-mirror v1's per-run directory, results-<unix time>.
@@ -54,71 +39,79 @@ type Input struct {
 	Skipped []manifest.Object
 }
 
-// Read finds and reads the inputs of a merge. A path may name a file (read
-// whatever its name), "-" for stdin, or a directory, read recursively in
-// lexical order for *.yaml, *.yml and *.json, skipping hidden entries, with
-// oc-mirror's layout recognised:
+// Read finds and reads the inputs of a merge: the files [manifest.Files]
+// finds for paths (oc-mirror's layout recognised, each file once), "-"
+// for stdin. It returns the notes of the walk (symbolic links not
+// followed) for the caller to show.
 //
-//   - oc-mirror-workspace/: only its results-<time>/ directories;
-//   - results-<time>/: only the files directly in it (imageContentSourcePolicy.yaml,
-//     catalogSource-*.yaml, ...), not release-signatures/;
-//   - working-dir/: only its cluster-resources/ directory;
-//   - cluster-resources/: only the files directly in it.
-//
-// A file reached twice is read once. Every problem is reported (errors.Join),
-// each naming its file; on error the inputs that could be read are returned
-// too, but a merge must not go ahead.
-func Read(stdin io.Reader, paths ...string) ([]Input, error) {
+// Every problem is reported (errors.Join), each naming its file; on error
+// the inputs that could be read are returned too, but a merge must not go
+// ahead.
+func Read(stdin io.Reader, paths ...string) ([]Input, []string, error) {
+	files, notes, err := manifest.Files(paths...)
+	errs := []error{err}
 	var inputs []Input
-	var errs []error
-	seen := map[string]bool{}
-	add := func(file, name string, data []byte) {
-		in, err := readInput(file, name, data)
+	for _, f := range files {
+		var data []byte
+		var err error
+		file, abs := f, f
+		if f == manifest.Stdin {
+			file, abs = "<stdin>", "<stdin>"
+			if stdin == nil {
+				errs = append(errs, errors.New("<stdin>: standard input is not available"))
+				continue
+			}
+			data, err = io.ReadAll(stdin)
+		} else {
+			if a, aerr := filepath.Abs(f); aerr == nil {
+				abs = a
+			}
+			data, err = os.ReadFile(f)
+		}
+		if err != nil {
+			errs = append(errs, manifest.PathError(file, err))
+			continue
+		}
+		in, err := readInput(file, abs, data)
 		inputs = append(inputs, in)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
+	return inputs, notes, errors.Join(errs...)
+}
+
+// ReadInto is Read for a merge whose output goes to dir. When dir holds an
+// earlier merge that paths do not already cover, it is read as an input
+// too (and a note says so), so that merging only the newest oc-mirror run
+// never drops what earlier runs produced: the guarantee merge makes, kept
+// here so that every caller gets it.
+func ReadInto(dir string, stdin io.Reader, paths ...string) ([]Input, []string, error) {
+	var pre []string
+	if hasOwnOutput(dir) && !covers(paths, dir) {
+		pre = append(pre, dir+": holds an earlier merge: reading it as an input so that nothing it holds is dropped")
+		paths = append(slices.Clone(paths), dir)
+	}
+	inputs, notes, err := Read(stdin, paths...)
+	return inputs, append(pre, notes...), err
+}
+
+// covers reports whether one of paths is dir or a folder above it.
+func covers(paths []string, dir string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
 	for _, p := range paths {
-		if p == manifest.Stdin {
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			if stdin == nil {
-				errs = append(errs, errors.New("-: standard input is not available"))
-				continue
-			}
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("<stdin>: %w", err))
-				continue
-			}
-			add("<stdin>", "<stdin>", data)
+		a, err := filepath.Abs(p)
+		if err != nil {
 			continue
 		}
-		files, err := findFiles(p)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, f := range files {
-			abs, aerr := filepath.Abs(f)
-			if aerr != nil {
-				abs = f
-			}
-			if seen[abs] {
-				continue
-			}
-			seen[abs] = true
-			data, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, manifest.PathError(f, err))
-				continue
-			}
-			add(f, abs, data)
+		if a == d || strings.HasPrefix(d, a+string(filepath.Separator)) {
+			return true
 		}
 	}
-	return inputs, errors.Join(errs...)
+	return false
 }
 
 // readInput decodes one file and sorts its objects.
@@ -179,8 +172,31 @@ func IsOwnOutput(file string) bool {
 	return base == IDMSFile || base == ITMSFile || strings.HasPrefix(base, catalogSourceFilePrefix)
 }
 
-// HasOwnOutput reports whether dir holds files of an earlier merge.
-func HasOwnOutput(dir string) bool {
+// signaturesLabel marks the ConfigMaps that carry release signatures, which
+// oc-mirror writes beside the mirror sets and clusters need to verify a
+// release.
+const signaturesLabel = "release.openshift.io/verification-signatures"
+
+// IsSignatures reports whether o is a release-signature ConfigMap: merge does
+// not copy it, and a caller should say so more loudly than for other kinds.
+func IsSignatures(o manifest.Object) bool {
+	if o.Kind != "ConfigMap" || o.APIVersion != "v1" {
+		return false
+	}
+	var cm struct {
+		Metadata struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(o.Raw, &cm); err != nil {
+		return false
+	}
+	_, ok := cm.Metadata.Labels[signaturesLabel]
+	return ok
+}
+
+// hasOwnOutput reports whether dir holds files of an earlier merge.
+func hasOwnOutput(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
@@ -204,89 +220,4 @@ func sortInputs(inputs []Input) []Input {
 		return out[i].Path < out[j].Path
 	})
 	return out
-}
-
-// Files expands paths the way every hcpmirror command reads -f: files as
-// given ("-" too), directories walked for *.yaml, *.yml and *.json, except
-// that inside an oc-mirror v1 workspace only results-*/ folders are read,
-// inside a v2 working-dir only cluster-resources/, and only the files
-// directly in those: the rest (catalog caches, signatures, oc-mirror's own
-// state) can be gigabytes of JSON that are not cluster resources.
-func Files(paths ...string) ([]string, error) {
-	var out []string
-	var errs []error
-	for _, p := range paths {
-		if p == manifest.Stdin {
-			out = append(out, p)
-			continue
-		}
-		files, err := findFiles(p)
-		out = append(out, files...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return out, errors.Join(errs...)
-}
-
-// findFiles expands a path to the files to read, in lexical order.
-func findFiles(path string) ([]string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, manifest.PathError(path, err)
-	}
-	if !st.IsDir() {
-		return []string{path}, nil
-	}
-	var files []string
-	var errs []error
-	walkDir(path, &files, &errs)
-	return files, errors.Join(errs...)
-}
-
-// walkDir adds the files of dir to files, applying oc-mirror's layout.
-func walkDir(dir string, files *[]string, errs *[]error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		*errs = append(*errs, manifest.PathError(dir, err))
-		return
-	}
-	base := filepath.Base(dir)
-	if abs, err := filepath.Abs(dir); err == nil {
-		base = filepath.Base(abs)
-	}
-	flat := base == V2ClusterResources || resultsDir.MatchString(base)
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		isDir := e.IsDir()
-		if e.Type()&fs.ModeSymlink != 0 {
-			// A link to a file is read; links to directories are not followed.
-			st, err := os.Stat(p)
-			if err != nil || !st.Mode().IsRegular() {
-				continue
-			}
-		}
-		switch {
-		case isDir && flat:
-			// release-signatures/ and the like: not cluster resources.
-		case isDir && base == V1Workspace:
-			if resultsDir.MatchString(name) {
-				walkDir(p, files, errs)
-			}
-		case isDir && base == V2WorkingDir:
-			if name == V2ClusterResources {
-				walkDir(p, files, errs)
-			}
-		case isDir:
-			walkDir(p, files, errs)
-		case base == V1Workspace || base == V2WorkingDir:
-			// Their loose files are oc-mirror's own state, not resources.
-		case manifest.IsManifestName(name):
-			*files = append(*files, p)
-		}
-	}
 }

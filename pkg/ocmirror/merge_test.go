@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // read reads inputs and fails the test on any error.
 func read(t *testing.T, paths ...string) []Input {
 	t.Helper()
-	inputs, err := Read(nil, paths...)
+	inputs, _, err := Read(nil, paths...)
 	if err != nil {
 		t.Fatalf("Read(%q) = %v", paths, err)
 	}
@@ -465,7 +465,7 @@ func TestReadReportsEveryBadFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := Read(nil, dir, filepath.Join(dir, "missing"))
+	_, _, err := Read(nil, dir, filepath.Join(dir, "missing"))
 	if err == nil {
 		t.Fatal("Read = nil, want errors")
 	}
@@ -563,18 +563,50 @@ func TestMergeProperties(t *testing.T) {
 
 func TestReadStdin(t *testing.T) {
 	in := "apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata:\n  name: idms-release-0\nspec:\n  imageDigestMirrors:\n  - source: quay.io/a\n    mirrors: [m.example.com/a]\n"
-	inputs, err := Read(strings.NewReader(in), "-", "-")
+	inputs, _, err := Read(strings.NewReader(in), "-", "-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(inputs) != 1 || len(inputs[0].Sets) != 1 || inputs[0].Sets[0].Origin.File != "<stdin>" {
 		t.Fatalf("Read(stdin) = %+v, want one set from <stdin>", inputs)
 	}
-	if _, err := Read(nil, "-"); err == nil {
+	if _, _, err := Read(nil, "-"); err == nil {
 		t.Error("Read(nil, \"-\") = nil error, want one")
 	}
 	res := merge(t, inputs)
 	if len(res.IDMS) != 1 || res.IDMS[0].Name != "hcpmirror-release-0" {
 		t.Errorf("merged %+v, want hcpmirror-release-0", res.IDMS)
+	}
+}
+
+// TestReadIntoKeepsEarlierMerge: a library caller merging only the newest
+// run into a directory holding an earlier merge gets the earlier merge as an
+// input, so nothing it held is dropped; given the directory itself, it is
+// not read twice.
+func TestReadIntoKeepsEarlierMerge(t *testing.T) {
+	ws := filepath.Join("testdata", "two-v1-runs", "in", "oc-mirror-workspace")
+	out := t.TempDir()
+	first, _, err := ReadInto(out, nil, filepath.Join(ws, "results-1700000000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := merge(t, first).WriteDir(out); err != nil {
+		t.Fatal(err)
+	}
+	second, notes, err := ReadInto(out, nil, filepath.Join(ws, "results-1700086400"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "holds an earlier merge") {
+		t.Errorf("notes = %q, want one saying the earlier merge is read", notes)
+	}
+	got := triples(allSets(second))
+	for k := range triples(allSets(first)) {
+		if !got[k] {
+			t.Errorf("earlier run's %s is not among the inputs", k)
+		}
+	}
+	if _, notes, _ := ReadInto(out, nil, out); len(notes) != 0 {
+		t.Errorf("ReadInto(dir, dir) notes = %q, want none", notes)
 	}
 }

@@ -1,6 +1,10 @@
 package overrides
 
-import "github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+import (
+	"slices"
+
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+)
 
 // FromConfig derives what the two strings carry from merged mirror sets
 // (docs/semantics.md §7.1).
@@ -15,7 +19,9 @@ func FromConfig(cfg *mirrorset.Config) (env Env, flag map[string]string) {
 	env = Env{}
 	flag = map[string]string{}
 	for _, r := range cfg.Registries() {
-		mirrors := TryOrder(r)
+		// Once each, digest group first: the order a consumer that cannot
+		// tell digest from tag pulls should probe them.
+		mirrors := mirrorset.DedupMirrors(slices.Concat(r.DigestMirrors, r.TagMirrors))
 		if len(mirrors) == 0 {
 			continue
 		}
@@ -28,35 +34,6 @@ func FromConfig(cfg *mirrorset.Config) (env Env, flag map[string]string) {
 		}
 	}
 	return env, flag
-}
-
-// TryOrder lists a registry's mirrors once each, digest group first: the
-// order a consumer that cannot tell digest from tag pulls should probe them.
-func TryOrder(r *mirrorset.Registry) []string {
-	out := make([]string, 0, len(r.DigestMirrors)+len(r.TagMirrors))
-	seen := make(map[string]bool, cap(out))
-	for _, group := range [][]string{r.DigestMirrors, r.TagMirrors} {
-		for _, m := range group {
-			if !seen[m] {
-				seen[m] = true
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-// Overlay returns base with every key of static replacing base's value: the
-// operator's own --registry-overrides win over what the mirror sets say.
-func Overlay(base, static map[string]string) map[string]string {
-	out := make(map[string]string, len(base)+len(static))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range static {
-		out[k] = v
-	}
-	return out
 }
 
 // RewriteImage applies static overrides to an image the way HyperShift's

@@ -1,6 +1,7 @@
 package hostedcluster
 
 import (
+	"maps"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,7 +40,8 @@ type Carriers struct {
 // three carriers.
 func NewCarriers(cfg *mirrorset.Config, static map[string]string) (Carriers, error) {
 	env, flag := overrides.FromConfig(cfg)
-	flagValue, err := overrides.EncodeFlag(overrides.Overlay(flag, static))
+	maps.Copy(flag, static) // the operator's own overrides win over the sets
+	flagValue, err := overrides.EncodeFlag(flag)
 	if err != nil {
 		return Carriers{}, err
 	}

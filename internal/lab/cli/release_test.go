@@ -70,11 +70,11 @@ func TestReleasePublishCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{stdoutFile, filepath.Join(dir, "ms.yaml"), filepath.Join(dir, "quiet.yaml")} {
-		sets, _, err := mirrorset.Load(f)
+		loaded, err := mirrorset.Load(context.Background(), nil, f)
 		if err != nil {
 			t.Fatalf("loading %s: %v", f, err)
 		}
-		cfg, err := mirrorset.Compile(sets)
+		cfg, err := mirrorset.Compile(loaded.Sets)
 		if err != nil {
 			t.Fatalf("compiling %s: %v", f, err)
 		}
