@@ -88,15 +88,20 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	ts := newTransports(tr, o.MaxConcurrentPerRegistry)
+	red := &redactor{secrets: creds.secrets()}
 	var rt http.RoundTripper = &baseTransport{ts: ts}
+	if o.Trace != nil {
+		rt = &traceTransport{inner: rt, w: o.Trace, redactor: red, clock: o.clock}
+	}
 	rt = newLimitTransport(rt, o.MaxConcurrentPerRegistry)
 	rt = &retryTransport{
-		inner:   rt,
-		retries: o.Retries,
-		base:    o.RetryBase,
-		max:     o.RetryMax,
-		timeout: o.Timeout,
-		clock:   o.clock,
+		inner:          rt,
+		retries:        o.Retries,
+		base:           o.RetryBase,
+		max:            o.RetryMax,
+		timeout:        o.Timeout,
+		requestTimeout: o.RequestTimeout,
+		clock:          o.clock,
 	}
 	rt = transport.NewUserAgent(rt, o.UserAgent)
 	return &Client{
@@ -104,7 +109,7 @@ func New(opts ...Option) (*Client, error) {
 		creds:      creds,
 		trust:      tr,
 		transports: ts,
-		redactor:   &redactor{secrets: creds.secrets()},
+		redactor:   red,
 		rt:         rt,
 	}, nil
 }
@@ -283,10 +288,22 @@ func (c *Client) parse(ref string) (name.Reference, error) {
 	return r, nil
 }
 
-// fail wraps err as the *Error for ref.
+// fail wraps err as the *Error for ref. A refusal says whether credentials
+// were missing or rejected, and where they were looked for.
 func (c *Client) fail(ctx context.Context, ref, registry string, err error) *Error {
-	return newError(ctx, ref, registry, err, c.redactor)
+	e := newError(ctx, ref, registry, err, c.redactor)
+	if e.Kind == Unauthorized && registry != "" && !e.explained {
+		repo := ""
+		if r, perr := name.ParseReference(ref); perr == nil {
+			repo = r.Context().RepositoryStr()
+		}
+		why := c.creds.explainUnauthorized(registry, repo)
+		e.Err = &redactedError{msg: why + ": " + e.Err.Error(), err: e.Err}
+		e.explained = true
+	}
+	return e
 }
+
 
 // session is an authenticated round tripper for one repository and
 // access, set up once (ping, token exchange) and reused.
