@@ -304,7 +304,6 @@ func (c *Client) fail(ctx context.Context, ref, registry string, err error) *Err
 	return e
 }
 
-
 // session is an authenticated round tripper for one repository and
 // access, set up once (ping, token exchange) and reused.
 type session struct {
