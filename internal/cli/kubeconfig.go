@@ -2,6 +2,11 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -13,11 +18,15 @@ import (
 type kubeFlags struct {
 	kubeconfig string
 	context    string
+
+	cmd *cobra.Command // for -v, which registryFlags may declare too
 }
 
 func (f *kubeFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
+	registerVerbose(cmd)
 }
 
 func (f *kubeFlags) restConfig() (*rest.Config, error) {
@@ -32,5 +41,35 @@ func (f *kubeFlags) restConfig() (*rest.Config, error) {
 		// longer exists; say what does work.
 		return nil, errors.New("no kubeconfig found: give --kubeconfig, set KUBECONFIG, or create ~/.kube/config (inside a pod the service account is used)")
 	}
-	return cfg, err
+	if err != nil {
+		return nil, err
+	}
+	if w := traceWriter(f.cmd); w != nil {
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &kubeTrace{inner: rt, w: w} })
+	}
+	return cfg, nil
+}
+
+// kubeTrace writes one line per API request for -v, in the format of the
+// registry client's trace: method, URL without user info, status or error,
+// duration. Bearer tokens travel in headers, which are never written.
+type kubeTrace struct {
+	inner http.RoundTripper
+	w     io.Writer
+	mu    sync.Mutex
+}
+
+func (t *kubeTrace) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.inner.RoundTrip(req)
+	outcome := ""
+	if err != nil {
+		outcome = "error: " + err.Error()
+	} else {
+		outcome = resp.Status
+	}
+	t.mu.Lock()
+	fmt.Fprintf(t.w, "%s %s %s %v\n", req.Method, req.URL.Redacted(), outcome, time.Since(start).Round(time.Millisecond))
+	t.mu.Unlock()
+	return resp, err
 }

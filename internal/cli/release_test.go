@@ -25,6 +25,7 @@ func cliEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	t.Setenv("REGISTRY_AUTH_FILE", "")
+	t.Setenv("XDG_RUNTIME_DIR", "")
 }
 
 // downAddr is a loopback address nothing listens on: a mirror that is down.
