@@ -158,13 +158,22 @@ stderr. Exit status 1 if the release cannot be read.`,
 				return fmt.Errorf("--platform: %w", err)
 			}
 			defer p.Close()
+			var bar *progressBar
+			if isTerminal(cmd.ErrOrStderr()) {
+				bar = &progressBar{w: cmd.ErrOrStderr()}
+			}
+			bar.reading(cfg, args[0])
 			rel, err := p.Lookup(cmd.Context(), cfg, args[0], nil)
+			bar.clear()
 			if err != nil {
 				return err
 			}
 			info, err := newReleaseInfo(rel, cfg)
 			if err != nil {
 				return err
+			}
+			if platform != "" && rel.Digest == rel.PlatformDigest && platform != rel.Platform {
+				info.Warnings = append(info.Warnings, fmt.Sprintf("--platform %s ignored: %s is a single-architecture release (%s), read as it is, as oc does", platform, args[0], rel.Platform))
 			}
 			for _, w := range info.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)

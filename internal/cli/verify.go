@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -124,6 +125,7 @@ Exit status 1 if anything is missing.`,
 				bar = &progressBar{w: stderr}
 				opts.Progress = bar.update
 			}
+			bar.reading(cfg, image)
 			rep, err := p.Verify(cmd.Context(), cfg, image, nil, opts)
 			bar.clear()
 			if err != nil {
@@ -312,8 +314,9 @@ func describeImage(img verifyImage) string {
 
 // progressBar draws "verifying [####      ] 96/192" on one terminal line.
 type progressBar struct {
-	w     io.Writer
-	drawn bool
+	w      io.Writer
+	drawn  bool
+	status bool // the line shows reading's status, not the bar
 }
 
 const progressWidth = 30
@@ -323,8 +326,35 @@ func (b *progressBar) update(done, total int) {
 		return
 	}
 	filled := done * progressWidth / total
+	if b.status {
+		// The status line is longer than the bar: erase it first.
+		fmt.Fprint(b.w, "\r\033[K")
+		b.status = false
+	}
 	fmt.Fprintf(b.w, "\rverifying [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", progressWidth-filled), done, total)
 	b.drawn = true
+}
+
+// reading says, before any progress can be counted, which release image is
+// being read and from where: the first pull source, the one a node tries
+// first. A hung mirror then shows by name instead of as a silent terminal.
+func (b *progressBar) reading(cfg *mirrorset.Config, image string) {
+	if b == nil {
+		return
+	}
+	from := ""
+	if res, err := resolver(cfg); err == nil {
+		if r, err := res.Resolve(image); err == nil {
+			if refs := r.References(); len(refs) > 0 {
+				from = refs[0]
+			}
+		}
+	}
+	if from == "" {
+		from = image
+	}
+	fmt.Fprintf(b.w, "\rreading release image from %s", from)
+	b.drawn, b.status = true, true
 }
 
 // clear erases the bar so that what follows starts on a clean line. A nil

@@ -197,7 +197,17 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("progress output = %q, want %q", got, want)
 	}
 	var none *progressBar
+	none.reading(nil, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64")
 	none.clear() // not a terminal: nothing drawn, nothing to clear
+	buf.Reset()
+	bar = &progressBar{w: &buf}
+	bar.reading(nil, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64")
+	bar.update(1, 2)
+	want = "\rreading release image from quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64" +
+		"\r\033[K\rverifying [" + strings.Repeat("#", 15) + strings.Repeat(" ", 15) + "] 1/2"
+	if got := buf.String(); got != want {
+		t.Errorf("progress output after reading = %q, want %q", got, want)
+	}
 	if isTerminal(&buf) {
 		t.Error("isTerminal(buffer) = true")
 	}
