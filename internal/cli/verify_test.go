@@ -58,12 +58,18 @@ func TestVerifyCommand(t *testing.T) {
 		return testreg.ManifestRequests(r) && strings.HasSuffix(r.URL.Path, "/"+etcd)
 	}, testreg.Respond(-1, http.StatusNotFound, nil))
 
+	lackComponents := testreg.When(func(r *http.Request) bool {
+		return strings.Contains(r.URL.Path, "/v2/openshift/release/manifests/")
+	}, testreg.Respond(-1, http.StatusNotFound, nil))
+
 	tests := []struct {
 		name     string
 		args     []string
 		fault    testreg.Middleware
 		wantExit int
 	}{
+		{name: "many-missing", args: append([]string{"-f", pub.mirrors, "--release", pub.release}, access...), fault: lackComponents, wantExit: 1},
+		{name: "many-missing-quiet", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "-q"}, access...), fault: lackComponents, wantExit: 1},
 		{name: "all-reachable", args: append([]string{"-f", pub.mirrors, "--release", pub.release}, access...)},
 		{name: "all-reachable-by-tag-quiet", args: append([]string{"-f", pub.mirrors, "--release", pub.tag, "-q"}, access...)},
 		{name: "missing-component", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "--concurrency", "4"}, access...), fault: lackEtcd, wantExit: 1},
