@@ -224,31 +224,6 @@ func (c *Client) Image(ctx context.Context, ref string, platform v1.Platform) (*
 	return img, nil
 }
 
-// Write pushes an image to ref, for mirroring. Pushes are never redirected
-// to mirrors: ref is where the image goes.
-func (c *Client) Write(ctx context.Context, ref string, img v1.Image) error {
-	r, err := c.parse(ref)
-	if err != nil {
-		return c.fail(ctx, ref, "", err)
-	}
-	if err := remote.Write(r, img, c.remoteOptions(ctx)...); err != nil {
-		return c.fail(ctx, ref, r.Context().RegistryStr(), err)
-	}
-	return nil
-}
-
-// WriteIndex pushes an index and every image it lists to ref.
-func (c *Client) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex) error {
-	r, err := c.parse(ref)
-	if err != nil {
-		return c.fail(ctx, ref, "", err)
-	}
-	if err := remote.WriteIndex(r, idx, c.remoteOptions(ctx)...); err != nil {
-		return c.fail(ctx, ref, r.Context().RegistryStr(), err)
-	}
-	return nil
-}
-
 // remoteOptions lets go-containerregistry push through the Client's stack.
 // Its own retries are turned off (one step, no retryable codes): the
 // Client's retry layer already retries, and stacking both would multiply
@@ -263,15 +238,6 @@ func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithJobs(c.opts.MaxConcurrentPerRegistry),
 	}
-}
-
-// ParseReference parses ref the way the Client's own calls do: a registry
-// listed as insecure is marked so, which is what lets go-containerregistry
-// fall back to plain HTTP for it. Code that drives go-containerregistry with
-// RemoteOptions should parse references here, or plain-HTTP mirrors on
-// ordinary addresses will only be tried over HTTPS.
-func (c *Client) ParseReference(ref string) (name.Reference, error) {
-	return c.parse(ref)
 }
 
 // parse reads a physical reference. Registries listed as insecure are

@@ -196,14 +196,14 @@ func TestCancellation(t *testing.T) {
 		nextBefore := next.Requests()
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.ManifestFromSources(ctx, []string{ref, next.Ref("a/b@" + dgst)})
+			_, err := FromSources(ctx, []string{ref, next.Ref("a/b@" + dgst)}, c.Manifest)
 			errc <- err
 		}()
 		waitFor(t, "the manifest request to reach the registry", func() bool { return held.RequestsByPath()[path] > before })
 		cancel()
 		err := <-errc
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("ManifestFromSources after cancel = %v, want context.Canceled", err)
+			t.Fatalf("FromSources(Manifest) after cancel = %v, want context.Canceled", err)
 		}
 		if k, ok := kindOf(err); !ok || k != Other {
 			t.Errorf("kind = %v, want Other for a cancelled call", k)

@@ -230,7 +230,7 @@ func (p *Provider) Verify(ctx context.Context, mirrors *mirrorset.Config, image 
 		first := &rep.Checks[idx[0]]
 		sources := first.PullSources
 		g.Go(func() error {
-			d, err := client.HeadFromSources(gctx, sources)
+			d, err := registry.FromSources(gctx, sources, client.Head)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
