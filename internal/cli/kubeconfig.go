@@ -19,7 +19,16 @@ type kubeFlags struct {
 	kubeconfig string
 	context    string
 
-	cmd *cobra.Command // for -v, which registryFlags may declare too
+	cmd            *cobra.Command // for -v, which registryFlags may declare too
+	requestTimeout time.Duration  // set by --request-timeout on one-shot commands
+}
+
+// registerRequestTimeout declares --request-timeout for a one-shot command
+// (status). A long-running one (operator) must not get it: client-go's
+// timeout also cuts its watches.
+func (f *kubeFlags) registerRequestTimeout(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.requestTimeout, "request-timeout", defaultRequestTimeout,
+		"give up on one request to the cluster when no answer came within this long; 0: no bound")
 }
 
 func (f *kubeFlags) register(cmd *cobra.Command) {
@@ -44,6 +53,7 @@ func (f *kubeFlags) restConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Timeout = f.requestTimeout
 	if w := traceWriter(f.cmd); w != nil {
 		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &kubeTrace{inner: rt, w: w} })
 	}

@@ -108,6 +108,38 @@ func TestRequestTimeoutFlag(t *testing.T) {
 	}
 }
 
+// TestStatusRequestTimeout: status against an API server that accepts
+// connections and never answers gives up after --request-timeout.
+func TestStatusRequestTimeout(t *testing.T) {
+	kubeconfig := writeKubeconfig(t, hungAddr(t))
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := Execute(context.Background(), []string{"status", "--request-timeout", "300ms", "--kubeconfig", kubeconfig}, strings.NewReader(""), &stdout, &stderr)
+	if code == 0 {
+		t.Errorf("status against a hung API server: exit 0")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("status took %v with --request-timeout 300ms\n%s", took, stderr.String())
+	}
+}
+
+// writeKubeconfig writes a kubeconfig for an API server at addr, with a
+// token that must never be printed.
+func writeKubeconfig(t *testing.T, addr string) string {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://%s", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: kube-token-secret}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`, addr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
+}
+
 // TestVerboseFlag traces the requests of a registry command and of a
 // cluster command on stderr, one line each, without credentials.
 func TestVerboseFlag(t *testing.T) {
@@ -146,16 +178,7 @@ func TestVerboseFlag(t *testing.T) {
 	})
 	t.Run("cluster", func(t *testing.T) {
 		down := downAddr(t)
-		kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-		if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://%s"}}]
-users: [{name: u, user: {token: kube-token-secret}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`, down)), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		kubeconfig := writeKubeconfig(t, down)
 		var stdout, stderr bytes.Buffer
 		code := Execute(context.Background(), []string{"status", "-v", "--kubeconfig", kubeconfig}, strings.NewReader(""), &stdout, &stderr)
 		if code == 0 {
