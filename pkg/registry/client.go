@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -60,6 +61,20 @@ type Client struct {
 	rt http.RoundTripper
 
 	sessions sync.Map // session key -> *session
+	hung     sync.Map // registry host[:port] -> hungRegistry
+}
+
+// hungFor is how long a registry that did not answer a session set-up in
+// time is not asked again. The images queued behind the first ones then
+// fail at once with the same error instead of each waiting out its own
+// timeout: a verify of 190 images through a hung mirror costs one timeout,
+// not one per batch of concurrent checks.
+const hungFor = 10 * time.Second
+
+// hungRegistry is a registry that timed out, and until when to believe it.
+type hungRegistry struct {
+	until time.Time
+	err   error
 }
 
 // New builds a Client. Every file named by the options is read now, and
@@ -280,6 +295,13 @@ type session struct {
 
 func (c *Client) session(ctx context.Context, repo name.Repository, action string) (*http.Client, error) {
 	key := repo.String() + "|" + action
+	host := repo.RegistryStr()
+	if v, ok := c.hung.Load(host); ok {
+		if h := v.(hungRegistry); c.opts.clock.Now().Before(h.until) {
+			return nil, h.err
+		}
+		c.hung.CompareAndDelete(host, v)
+	}
 	for {
 		v, _ := c.sessions.LoadOrStore(key, &session{})
 		s := v.(*session)
@@ -290,6 +312,12 @@ func (c *Client) session(ctx context.Context, repo name.Repository, action strin
 				return
 			}
 			s.rt, s.err = transport.NewWithContext(ctx, repo.Registry, auth, c.rt, []string{repo.Scope(action)})
+			if s.err != nil && ctx.Err() == nil && isTimeout(s.err) {
+				c.hung.Store(host, hungRegistry{
+					until: c.opts.clock.Now().Add(hungFor),
+					err:   fmt.Errorf("%w (not asked again for %v)", s.err, hungFor),
+				})
+			}
 		})
 		if s.err == nil {
 			return &http.Client{Transport: s.rt}, nil

@@ -333,6 +333,16 @@ func isTLSError(err error) bool {
 		errors.As(err, &al) || errors.As(err, &sysr) || errors.As(err, &rh)
 }
 
+// isTimeout reports a registry that accepted the connection, or was being
+// dialled, and did not answer in time.
+func isTimeout(err error) bool {
+	if errors.Is(err, errAttemptTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 func isNetworkError(err error) bool {
 	if errors.Is(err, errAttemptTimeout) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||

@@ -456,3 +456,41 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestHungRegistryAskedOnce: many images through a registry that never
+// answers cost one request timeout, not one per batch: once a session
+// set-up timed out, the registry is not asked again for a while.
+func TestHungRegistryAskedOnce(t *testing.T) {
+	t.Parallel()
+	addr := silentAddr(t)
+	c, err := New(WithoutDefaultAuthFile(), WithRequestTimeout(300*time.Millisecond), WithMaxConcurrentPerRegistry(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	sem := make(chan struct{}, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, errs[i] = c.Head(t.Context(), fmt.Sprintf("%s/ns/img%d@sha256:%064d", addr, i, i))
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for i, err := range errs {
+		if k, ok := kindOf(err); !ok || k != Unreachable || !strings.Contains(err.Error(), "timed out") {
+			t.Errorf("image %d: %v, want kind Unreachable, timed out", i, err)
+		}
+	}
+	// 40 images, 4 at a time, would take 10 timeouts (3 s) if each
+	// batch waited out its own.
+	if took > 1500*time.Millisecond {
+		t.Errorf("40 images through a hung registry took %v, want about one 300ms timeout", took)
+	}
+}
