@@ -3,13 +3,14 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
@@ -231,9 +232,9 @@ func newReleaseInfo(rel *releaseinfo.Release, cfg *mirrorset.Config) (*releaseIn
 		if rel.BootImages != nil {
 			b.ReleaseVersion = rel.BootImages.Data.ReleaseVersion
 		}
-		for _, arch := range sortedMapKeys(s.Architectures) {
+		for _, arch := range slices.Sorted(maps.Keys(s.Architectures)) {
 			a := s.Architectures[arch]
-			ba := bootImageArch{Name: arch, Artifacts: sortedMapKeys(a.Artifacts)}
+			ba := bootImageArch{Name: arch, Artifacts: slices.Sorted(maps.Keys(a.Artifacts))}
 			if a.Images.KubeVirt != nil {
 				ba.KubeVirt = a.Images.KubeVirt.DigestRef
 			}
@@ -255,15 +256,6 @@ func newReleaseInfo(rel *releaseinfo.Release, cfg *mirrorset.Config) (*releaseIn
 		info.Components = append(info.Components, c)
 	}
 	return info, nil
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func printReleaseInfo(w io.Writer, info *releaseInfo, pullspecs, commits bool) {
@@ -297,7 +289,7 @@ func printReleaseInfo(w io.Writer, info *releaseInfo, pullspecs, commits bool) {
 	if len(info.ComponentVersions) > 0 {
 		fmt.Fprintln(w, "\nComponent Versions:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, k := range sortedMapKeys(info.ComponentVersions) {
+		for _, k := range slices.Sorted(maps.Keys(info.ComponentVersions)) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, info.ComponentVersions[k], info.ComponentVersionDisplayNames[k])
 		}
 		tw.Flush()

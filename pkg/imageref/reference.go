@@ -314,10 +314,6 @@ func validDomain(s string) bool {
 	return true
 }
 
-// ValidHostLabel reports whether s is one DNS-ish label of a registry host:
-// alphanumerics (either case) with '-' only inside.
-func ValidHostLabel(s string) bool { return validLabel(s) }
-
 func validLabel(l string) bool {
 	if l == "" || !isAlnum(l[0]) || !isAlnum(l[len(l)-1]) {
 		return false

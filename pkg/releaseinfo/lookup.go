@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -90,12 +90,7 @@ type Release struct {
 
 // ComponentNames returns the component names, sorted.
 func (r *Release) ComponentNames() []string {
-	names := make([]string, 0, len(r.Components))
-	for n := range r.Components {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.Components))
 }
 
 // Commit is where a component was built from, for `release info --commits`
@@ -248,7 +243,7 @@ func (p *Provider) newRelease(pl *plan, img *registry.Image, payload *release.Pa
 			if err != nil {
 				r.warnf("component %s: %s: %v", t.Name, release.AnnotationVersions, err)
 			}
-			for _, k := range sortedKeys(vs) {
+			for _, k := range slices.Sorted(maps.Keys(vs)) {
 				if old, ok := r.ComponentVersions[k]; ok && old != vs[k] {
 					r.warnf("component %s says %s=%s but %s says %s=%s; keeping %s", t.Name, k, vs[k], versionFrom[k], k, old, old)
 					continue
@@ -325,15 +320,6 @@ func indexPlatforms(m *registry.Manifest) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // parseBuildVersions decodes an io.openshift.build.versions (or
