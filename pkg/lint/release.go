@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,7 +78,7 @@ func (c Coverage) Covered() bool { return c.Code == "" }
 
 // Message says what is wrong and what it breaks. users names the images of
 // the repository, for HCM009 ("etcd", "release image"), and the image for
-// HCM017; a long list is abbreviated, see NameList. Empty for a covered
+// HCM017; a long list is abbreviated, see nameList. Empty for a covered
 // pull.
 func (c Coverage) Message(users []string) string {
 	fails := "the pull goes to the source, which is unreachable in a disconnected environment"
@@ -97,7 +98,7 @@ func (c Coverage) Message(users []string) string {
 	case CodeUnmirroredRepository:
 		who := ""
 		if len(users) > 0 {
-			who = " (used by " + NameList("images", users) + ")"
+			who = " (used by " + nameList("images", users) + ")"
 		}
 		return fmt.Sprintf("repository %s%s is not mirrored: %s; %s", c.Reference.Name(), who, why, fails)
 	case CodeTagWithoutTagMirrors:
@@ -115,26 +116,17 @@ func (c Coverage) Message(users []string) string {
 // nameListShown is how many names NameList writes before "and N more".
 const nameListShown = 5
 
-// NameList writes names for one line of text: all of them when there are
+// nameList writes names for one line of text: all of them when there are
 // few, else "190 components (a, b, c, d, e and 185 more)". noun counts
 // them; "images" becomes "components" when every name is a component.
-func NameList(noun string, names []string) string {
+func nameList(noun string, names []string) string {
 	if len(names) <= nameListShown {
 		return strings.Join(names, ", ")
 	}
-	if noun == "images" && !slicesContains(names, releaseImageName) && !slicesContains(names, kubeVirtImageName) {
+	if noun == "images" && !slices.Contains(names, releaseImageName) && !slices.Contains(names, kubeVirtImageName) {
 		noun = "components"
 	}
 	return fmt.Sprintf("%d %s (%s and %d more)", len(names), noun, strings.Join(names[:nameListShown], ", "), len(names)-nameListShown)
-}
-
-func slicesContains(names []string, s string) bool {
-	for _, n := range names {
-		if n == s {
-			return true
-		}
-	}
-	return false
 }
 
 // releaseGroup is the position group of release findings: after the sets,
