@@ -16,12 +16,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// files are the CRD files, one CustomResourceDefinition per file, named
+// "<group>_<plural>.yaml" by controller-gen.
+//
 //go:embed *.yaml
 var files embed.FS
-
-// FS returns the CRD files, one CustomResourceDefinition per file, named
-// "<group>_<plural>.yaml" by controller-gen.
-func FS() fs.FS { return files }
 
 // CRDs returns the content of every CRD file, ordered by file name so that
 // callers install them in a stable order.

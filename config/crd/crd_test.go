@@ -181,7 +181,7 @@ func TestPatterns(t *testing.T) {
 		})
 	}
 	t.Run("repositoryDigestMirrors", func(t *testing.T) {
-		b, err := fs.ReadFile(FS(), "operator.openshift.io_imagecontentsourcepolicies.yaml")
+		b, err := fs.ReadFile(files, "operator.openshift.io_imagecontentsourcepolicies.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}

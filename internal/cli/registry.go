@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -14,21 +15,34 @@ import (
 // registries, declared once so that --authfile, --ca-file and
 // --insecure-registry mean the same everywhere.
 type registryFlags struct {
-	authFile string
-	caFiles  []string
-	certDirs []string
-	insecure []string
+	authFile       string
+	caFiles        []string
+	certDirs       []string
+	insecure       []string
+	requestTimeout time.Duration
+
+	cmd *cobra.Command // for -v, which kubeFlags may declare too
 }
+
+// defaultRequestTimeout bounds one registry request, retries included, so
+// a hung mirror costs 30 s per request at most (before, four attempts and
+// their backoffs: 42 s to 122 s) before the next pull source is tried.
+const defaultRequestTimeout = 30 * time.Second
 
 func (f *registryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.authFile, "authfile", "",
-		"credentials file (docker config.json or a pull secret); default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json if present")
+		"credentials file: a docker config.json, a containers auth.json, or a Kubernetes Secret of type kubernetes.io/dockerconfigjson (YAML or JSON); "+
+			"default: $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json and ~/.docker/config.json, as podman reads them")
 	f.registerTrust(cmd)
 }
 
-// registerTrust declares only the TLS flags, for the operator: it
+// registerTrust declares the flags without --authfile, for the operator: it
 // authenticates with each HostedCluster's pull secret, never a local file.
 func (f *registryFlags) registerTrust(cmd *cobra.Command) {
+	f.cmd = cmd
+	cmd.Flags().DurationVar(&f.requestTimeout, "request-timeout", defaultRequestTimeout,
+		"give up on one registry request (retries included) when no answer came within this long, and try the next pull source; 0: no bound beyond 30s per attempt")
+	registerVerbose(cmd)
 	cmd.Flags().StringArrayVar(&f.caFiles, "ca-file", nil,
 		"PEM file of CA certificates to trust for every registry, on top of the system roots; repeatable")
 	cmd.Flags().StringArrayVar(&f.certDirs, "cert-dir", nil,
@@ -38,7 +52,10 @@ func (f *registryFlags) registerTrust(cmd *cobra.Command) {
 }
 
 func (f *registryFlags) options() []registry.Option {
-	var opts []registry.Option
+	opts := []registry.Option{registry.WithRequestTimeout(f.requestTimeout)}
+	if w := traceWriter(f.cmd); w != nil {
+		opts = append(opts, registry.WithTrace(w))
+	}
 	if f.authFile != "" {
 		opts = append(opts, registry.WithAuthFile(f.authFile))
 	}
@@ -52,6 +69,26 @@ func (f *registryFlags) options() []registry.Option {
 		opts = append(opts, registry.WithInsecureRegistry(h))
 	}
 	return opts
+}
+
+// registerVerbose declares -v once per command, whichever flag group (of
+// registries or of the cluster) asks first.
+func registerVerbose(cmd *cobra.Command) {
+	if cmd.Flags().Lookup("verbose") == nil {
+		cmd.Flags().BoolP("verbose", "v", false,
+			"trace every request to registries and clusters on stderr: method, URL (credentials and signed parameters redacted), status, duration")
+	}
+}
+
+// traceWriter is where -v traces go: stderr when -v is given, else nil.
+func traceWriter(cmd *cobra.Command) io.Writer {
+	if cmd == nil {
+		return nil
+	}
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		return cmd.ErrOrStderr()
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a terminal, the only place a progress bar

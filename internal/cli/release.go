@@ -2,13 +2,14 @@ package cli
 
 import (
 	"fmt"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
@@ -153,13 +154,22 @@ stderr. Exit status 1 if the release cannot be read.`,
 				return fmt.Errorf("--platform: %w", err)
 			}
 			defer p.Close()
+			var bar *progressBar
+			if isTerminal(cmd.ErrOrStderr()) {
+				bar = &progressBar{w: cmd.ErrOrStderr()}
+			}
+			bar.reading(cfg, args[0])
 			rel, err := p.Lookup(cmd.Context(), cfg, args[0], nil)
+			bar.clear()
 			if err != nil {
 				return err
 			}
 			info, err := newReleaseInfo(rel, cfg)
 			if err != nil {
 				return err
+			}
+			if platform != "" && rel.Digest == rel.PlatformDigest && platform != rel.Platform {
+				info.Warnings = append(info.Warnings, fmt.Sprintf("--platform %s ignored: %s is a single-architecture release (%s), read as it is, as oc does", platform, args[0], rel.Platform))
 			}
 			for _, w := range info.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
@@ -214,9 +224,9 @@ func newReleaseInfo(rel *releaseinfo.Release, cfg *mirrorset.Config) (*releaseIn
 		if rel.BootImages != nil {
 			b.ReleaseVersion = rel.BootImages.Data.ReleaseVersion
 		}
-		for _, arch := range sortedMapKeys(s.Architectures) {
+		for _, arch := range slices.Sorted(maps.Keys(s.Architectures)) {
 			a := s.Architectures[arch]
-			ba := bootImageArch{Name: arch, Artifacts: sortedMapKeys(a.Artifacts)}
+			ba := bootImageArch{Name: arch, Artifacts: slices.Sorted(maps.Keys(a.Artifacts))}
 			if a.Images.KubeVirt != nil {
 				ba.KubeVirt = a.Images.KubeVirt.DigestRef
 			}
@@ -238,15 +248,6 @@ func newReleaseInfo(rel *releaseinfo.Release, cfg *mirrorset.Config) (*releaseIn
 		info.Components = append(info.Components, c)
 	}
 	return info, nil
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func printReleaseInfo(w io.Writer, info *releaseInfo, pullspecs, commits bool) {
@@ -280,7 +281,7 @@ func printReleaseInfo(w io.Writer, info *releaseInfo, pullspecs, commits bool) {
 	if len(info.ComponentVersions) > 0 {
 		fmt.Fprintln(w, "\nComponent Versions:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, k := range sortedMapKeys(info.ComponentVersions) {
+		for _, k := range slices.Sorted(maps.Keys(info.ComponentVersions)) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, info.ComponentVersions[k], info.ComponentVersionDisplayNames[k])
 		}
 		tw.Flush()

@@ -30,6 +30,7 @@ func cliEnv(t *testing.T) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	t.Setenv("REGISTRY_AUTH_FILE", "")
+	t.Setenv("XDG_RUNTIME_DIR", "")
 }
 
 // downAddr is a loopback address nothing listens on: a mirror that is down.
@@ -139,6 +140,7 @@ func TestReleaseInfoCommand(t *testing.T) {
 		{name: "mirror-down", args: append([]string{"-f", downSets, pub.release}, "--insecure-registry", down), wantExit: 1},
 		{name: "unpullable-tag", args: append([]string{"-f", bareSets, "quay.io/openshift-release-dev/ocp-v4.0-art-dev:latest"}, access...), wantExit: 1},
 		{name: "bad-output", args: []string{"-f", pub.mirrors, "-o", "wide", pub.release}, wantExit: 2},
+		{name: "platform-ignored", args: append([]string{"-f", pub.mirrors, "--platform", "linux/arm64", "-o", "json", pub.release}, access...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -86,6 +86,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 		},
 	}
 	kube.register(cmd)
+	kube.registerRequestTimeout(cmd)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "clusters", "namespace of HOSTEDCLUSTER (or give namespace/name)")
 	out.register(cmd)
 	cmd.Flags().StringArrayVar(&static, "registry-overrides", nil, "the operator's static --registry-overrides, so they are not reported as drift")

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/pkg/imageref"
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -88,9 +91,13 @@ mismatch). Images referenced by tag (HCM017) and repositories no mirror covers
 (HCM009, HCM030 for the KubeVirt image) are flagged even when reachable here,
 because a disconnected cluster could not pull them.
 
+Missing images are grouped by where and how they failed (the mirror
+repositories tried and each one's failure kind), so a mirror lacking a whole
+repository reads as one group, and the summary is repeated at the end.
+
 A progress bar is drawn on stderr when it is a terminal. -q prints nothing but
-one line per missing image, on stderr; with -o json it only turns the progress
-bar off.
+one line per missing or unmirrored image, on stdout, for scripts; with -o json
+it only turns the progress bar off.
 
 Exit status 1 if anything is missing.`,
 		Example: `  hcpmirror verify -f mirrorsets.yaml --release quay.io/openshift-release-dev/ocp-release@sha256:...
@@ -120,6 +127,7 @@ Exit status 1 if anything is missing.`,
 				bar = &progressBar{w: stderr}
 				opts.Progress = bar.update
 			}
+			bar.reading(cfg, image)
 			rep, err := p.Verify(cmd.Context(), cfg, image, nil, opts)
 			bar.clear()
 			if err != nil {
@@ -132,13 +140,14 @@ Exit status 1 if anything is missing.`,
 					return err
 				}
 			case quiet:
+				w := cmd.OutOrStdout()
 				for _, img := range res.Images {
 					if !img.Reachable {
-						fmt.Fprintf(stderr, "missing %s: %s\n", describeImage(img), img.Error)
+						fmt.Fprintf(w, "missing %s: %s\n", describeImage(img), img.Error)
 					}
 				}
 				for _, c := range rep.Unmirrored() {
-					fmt.Fprintf(stderr, "not mirrored %s: %s\n", c.Name, c.Image)
+					fmt.Fprintf(w, "not mirrored %s: %s\n", c.Name, c.Image)
 				}
 			default:
 				if rep.Release != nil {
@@ -146,10 +155,7 @@ Exit status 1 if anything is missing.`,
 						fmt.Fprintf(stderr, "warning: %s\n", w)
 					}
 				}
-				printVerify(cmd.OutOrStdout(), res)
-				if n := len(rep.Unmirrored()); n > 0 {
-					fmt.Fprintf(cmd.OutOrStdout(), "\n%d images are served by their source only (HCM009): unreachable in a disconnected data center; add mirror sets for them\n", n)
-				}
+				printVerify(cmd.OutOrStdout(), res, len(rep.Unmirrored()))
 			}
 			if !rep.OK() {
 				return &ExitError{Code: 1}
@@ -161,7 +167,7 @@ Exit status 1 if anything is missing.`,
 	reg.register(cmd)
 	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (required)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing images, on stderr; no progress bar")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing and unmirrored images, one per line on stdout; no progress bar")
 	out.register(cmd)
 	return cmd
 }
@@ -217,11 +223,47 @@ func attemptDetail(a *registry.Error) string {
 	return a.Err.Error()
 }
 
-func printVerify(w io.Writer, res *verifyResult) {
+func printVerify(w io.Writer, res *verifyResult, unmirrored int) {
 	if r := res.Release; r != nil {
 		fmt.Fprintf(w, "Release %s  %s\n", r.Version, r.Image)
 		fmt.Fprintf(w, "  pulled from %s\n", r.PullFrom)
 	}
+	summary := verifySummaryLine(res)
+	fmt.Fprintln(w, summary)
+	if res.Release == nil {
+		fmt.Fprintln(w, "The release image could not be read, so its components were not checked.")
+	}
+
+	for _, g := range groupMissing(res.Images) {
+		printMissingGroup(w, g)
+	}
+
+	first := true
+	for _, img := range res.Images {
+		for _, n := range img.Notes {
+			if first {
+				fmt.Fprintln(w)
+				first = false
+			}
+			code := n.Code
+			if code == "" {
+				code = "note"
+			}
+			fmt.Fprintf(w, "%s %s: %s\n", code, describeImage(img), n.Message)
+		}
+	}
+	if unmirrored > 0 {
+		fmt.Fprintf(w, "\n%d images are served by their source only (HCM009): unreachable in a disconnected data center; add mirror sets for them\n", unmirrored)
+	}
+	if res.Summary.Missing > 0 || res.Summary.Flagged > 0 {
+		// After a long list the headline has scrolled away.
+		fmt.Fprintf(w, "\n%s\n", summary)
+	}
+}
+
+// verifySummaryLine is "Checked 22 images (the release image, 20
+// components, the KubeVirt boot image): 21 reachable, 1 missing".
+func verifySummaryLine(res *verifyResult) string {
 	kinds := map[string]int{}
 	for _, img := range res.Images {
 		kinds[img.Kind]++
@@ -240,55 +282,117 @@ func printVerify(w io.Writer, res *verifyResult) {
 	if res.Summary.Checked == 1 {
 		noun = "image"
 	}
-	fmt.Fprintf(w, "Checked %d %s (%s): %d reachable, %d missing\n",
+	return fmt.Sprintf("Checked %d %s (%s): %d reachable, %d missing",
 		res.Summary.Checked, noun, strings.Join(what, ", "), res.Summary.Reachable, res.Summary.Missing)
-	if res.Release == nil {
-		fmt.Fprintln(w, "The release image could not be read, so its components were not checked.")
-	}
+}
 
-	for _, img := range res.Images {
+// missingGroup is the missing images that failed alike: same mirror-set
+// source, same repositories tried in the same order, each with the same
+// failure kind (or, with nothing tried, the same reason).
+type missingGroup struct {
+	images []verifyImage
+}
+
+// groupMissing groups the missing images, in report order of each group's
+// first image.
+func groupMissing(images []verifyImage) []*missingGroup {
+	var groups []*missingGroup
+	byKey := map[string]*missingGroup{}
+	for _, img := range images {
 		if img.Reachable {
 			continue
 		}
+		key := failureKey(img)
+		g, ok := byKey[key]
+		if !ok {
+			g = &missingGroup{}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.images = append(g.images, img)
+	}
+	return groups
+}
+
+func failureKey(img verifyImage) string {
+	parts := []string{img.Source, fmt.Sprint(img.SourceBlocked)}
+	if len(img.Attempts) == 0 {
+		// Nothing tried: the reason names the image, so only the
+		// source groups these.
+		parts = append(parts, "nothing tried", fmt.Sprint(len(img.PullSources) == 0))
+	}
+	for _, a := range img.Attempts {
+		parts = append(parts, repositoryOf(a.Reference), a.Kind)
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// repositoryOf is a physical reference without its tag or digest.
+func repositoryOf(ref string) string {
+	if r, err := imageref.ParseRaw(ref); err == nil {
+		return r.Name()
+	}
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+func printMissingGroup(w io.Writer, g *missingGroup) {
+	img := g.images[0]
+	if len(g.images) == 1 {
 		fmt.Fprintf(w, "\nMISSING %s\n", describeImage(img))
 		fmt.Fprintf(w, "  image:  %s\n", img.Image)
-		switch {
-		case img.Source == "":
-			fmt.Fprintln(w, "  source: no mirror set covers it")
-		case img.SourceBlocked:
-			fmt.Fprintf(w, "  source: %s (NeverContactSource: never contacted)\n", img.Source)
-		default:
-			fmt.Fprintf(w, "  source: %s\n", img.Source)
+	} else {
+		var how []string
+		for _, a := range img.Attempts {
+			how = append(how, a.Kind+" at "+repositoryOf(a.Reference))
 		}
-		switch {
-		case len(img.Attempts) > 0:
-			fmt.Fprintln(w, "  tried:")
-			for i, a := range img.Attempts {
-				fmt.Fprintf(w, "    %d. %s: %s\n", i+1, a.Reference, a.Kind)
-				if a.Error != "" {
-					fmt.Fprintf(w, "       %s\n", a.Error)
-				}
-			}
-		case len(img.PullSources) == 0 && img.Error != "":
-			fmt.Fprintf(w, "  nothing tried: %s\n", img.Error)
-		default:
-			fmt.Fprintf(w, "  error: %s\n", img.Error)
+		if len(how) == 0 {
+			how = append(how, "nothing tried")
 		}
+		fmt.Fprintf(w, "\nMISSING %d images (%s)\n", len(g.images), strings.Join(how, ", then "))
 	}
-
-	first := true
-	for _, img := range res.Images {
-		for _, n := range img.Notes {
-			if first {
-				fmt.Fprintln(w)
-				first = false
+	switch {
+	case img.Source == "":
+		fmt.Fprintln(w, "  source: no mirror set covers it")
+	case img.SourceBlocked:
+		fmt.Fprintf(w, "  source: %s (NeverContactSource: never contacted)\n", img.Source)
+	default:
+		fmt.Fprintf(w, "  source: %s\n", img.Source)
+	}
+	switch {
+	case len(img.Attempts) > 0 && len(g.images) == 1:
+		fmt.Fprintln(w, "  tried:")
+		for i, a := range img.Attempts {
+			fmt.Fprintf(w, "    %d. %s: %s\n", i+1, a.Reference, a.Kind)
+			if a.Error != "" {
+				fmt.Fprintf(w, "       %s\n", a.Error)
 			}
-			code := n.Code
-			if code == "" {
-				code = "note"
-			}
-			fmt.Fprintf(w, "%s %s: %s\n", code, describeImage(img), n.Message)
 		}
+	case len(img.Attempts) > 0:
+		fmt.Fprintln(w, "  tried, for each:")
+		for i, a := range img.Attempts {
+			fmt.Fprintf(w, "    %d. %s: %s\n", i+1, repositoryOf(a.Reference), a.Kind)
+			if a.Error != "" {
+				fmt.Fprintf(w, "       for %s: %s\n", describeImage(img), a.Error)
+			}
+		}
+	case len(img.PullSources) == 0 && img.Error != "":
+		fmt.Fprintf(w, "  nothing tried: %s\n", img.Error)
+	default:
+		fmt.Fprintf(w, "  error: %s\n", img.Error)
+	}
+	if len(g.images) > 1 {
+		fmt.Fprintln(w, "  images:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, m := range g.images {
+			fmt.Fprintf(tw, "    %s\t%s\n", describeImage(m), m.Image)
+		}
+		tw.Flush()
 	}
 }
 
@@ -306,8 +410,9 @@ func describeImage(img verifyImage) string {
 
 // progressBar draws "verifying [####      ] 96/192" on one terminal line.
 type progressBar struct {
-	w     io.Writer
-	drawn bool
+	w      io.Writer
+	drawn  bool
+	status bool // the line shows reading's status, not the bar
 }
 
 const progressWidth = 30
@@ -317,8 +422,35 @@ func (b *progressBar) update(done, total int) {
 		return
 	}
 	filled := done * progressWidth / total
+	if b.status {
+		// The status line is longer than the bar: erase it first.
+		fmt.Fprint(b.w, "\r\033[K")
+		b.status = false
+	}
 	fmt.Fprintf(b.w, "\rverifying [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", progressWidth-filled), done, total)
 	b.drawn = true
+}
+
+// reading says, before any progress can be counted, which release image is
+// being read and from where: the first pull source, the one a node tries
+// first. A hung mirror then shows by name instead of as a silent terminal.
+func (b *progressBar) reading(cfg *mirrorset.Config, image string) {
+	if b == nil {
+		return
+	}
+	from := ""
+	if res, err := resolver(cfg); err == nil {
+		if r, err := res.Resolve(image); err == nil {
+			if refs := r.References(); len(refs) > 0 {
+				from = refs[0]
+			}
+		}
+	}
+	if from == "" {
+		from = image
+	}
+	fmt.Fprintf(b.w, "\rreading release image from %s", from)
+	b.drawn, b.status = true, true
 }
 
 // clear erases the bar so that what follows starts on a clean line. A nil

@@ -59,12 +59,18 @@ func TestVerifyCommand(t *testing.T) {
 		return testreg.ManifestRequests(r) && strings.HasSuffix(r.URL.Path, "/"+etcd)
 	}, testreg.Respond(-1, http.StatusNotFound, nil))
 
+	lackComponents := testreg.When(func(r *http.Request) bool {
+		return strings.Contains(r.URL.Path, "/v2/openshift/release/manifests/")
+	}, testreg.Respond(-1, http.StatusNotFound, nil))
+
 	tests := []struct {
 		name     string
 		args     []string
 		fault    testreg.Middleware
 		wantExit int
 	}{
+		{name: "many-missing", args: append([]string{"-f", pub.mirrors, "--release", pub.release}, access...), fault: lackComponents, wantExit: 1},
+		{name: "many-missing-quiet", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "-q"}, access...), fault: lackComponents, wantExit: 1},
 		{name: "all-reachable", args: append([]string{"-f", pub.mirrors, "--release", pub.release}, access...)},
 		{name: "all-reachable-by-tag-quiet", args: append([]string{"-f", pub.mirrors, "--release", pub.tag, "-q"}, access...)},
 		{name: "missing-component", args: append([]string{"-f", pub.mirrors, "--release", pub.release, "--concurrency", "4"}, access...), fault: lackEtcd, wantExit: 1},
@@ -198,7 +204,17 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("progress output = %q, want %q", got, want)
 	}
 	var none *progressBar
+	none.reading(nil, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64")
 	none.clear() // not a terminal: nothing drawn, nothing to clear
+	buf.Reset()
+	bar = &progressBar{w: &buf}
+	bar.reading(nil, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64")
+	bar.update(1, 2)
+	want = "\rreading release image from quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64" +
+		"\r\033[K\rverifying [" + strings.Repeat("#", 15) + strings.Repeat(" ", 15) + "] 1/2"
+	if got := buf.String(); got != want {
+		t.Errorf("progress output after reading = %q, want %q", got, want)
+	}
 	if isTerminal(&buf) {
 		t.Error("isTerminal(buffer) = true")
 	}

@@ -81,6 +81,10 @@ type Finding struct {
 	Message string `json:"message"`
 	// Fix says what to change.
 	Fix string `json:"fix"`
+	// Images names, in full, the images a finding is about when the
+	// message abbreviates them (HCM009 on a release: every component of
+	// an unmirrored repository).
+	Images []string `json:"images,omitempty"`
 }
 
 // String formats a finding on one line, the way errors are formatted elsewhere:

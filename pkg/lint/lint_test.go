@@ -636,7 +636,7 @@ func TestFindingJSON(t *testing.T) {
 		t.Errorf("json.Marshal = %s, want %s", b, want)
 	}
 	var back Finding
-	if err := json.Unmarshal(b, &back); err != nil || back != f {
+	if err := json.Unmarshal(b, &back); err != nil || !cmp.Equal(back, f) {
 		t.Errorf("json.Unmarshal = %+v, %v; want %+v", back, err, f)
 	}
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"sigs.k8s.io/yaml"
 )
 
 // dockerHub is the canonical key for Docker Hub. Credential files name it
@@ -46,9 +48,15 @@ type credSource struct {
 // the contract.
 type credentials struct {
 	sources []credSource
+	// searched are default auth files that did not exist, for "no
+	// credentials" messages.
+	searched []string
 }
 
-// loadCredentials reads the pull secret and the auth file named by o.
+// loadCredentials reads the pull secret and the auth files named by o, in
+// the order containers/image (podman, skopeo, CRI-O) uses: --authfile, else
+// REGISTRY_AUTH_FILE, else every default file that exists, first match
+// wins.
 func loadCredentials(o *Options) (*credentials, error) {
 	c := &credentials{}
 	if o.PullSecret != nil {
@@ -58,33 +66,51 @@ func loadCredentials(o *Options) (*credentials, error) {
 		}
 		c.sources = append(c.sources, s)
 	}
-	path, explicit := o.AuthFile, o.AuthFile != ""
-	if !explicit && !o.NoDefaultAuthFile {
-		if env := os.Getenv("REGISTRY_AUTH_FILE"); env != "" {
-			// Set by the user for this purpose, so as binding as
-			// --authfile: a typo must not mean "anonymous".
-			path, explicit = env, true
-		} else {
-			path = defaultDockerConfig()
-		}
-	}
-	if path == "" {
-		return c, nil
-	}
-	data, err := os.ReadFile(path)
+	var paths []string
+	explicit := false
 	switch {
-	case err == nil:
-	case !explicit && errors.Is(err, fs.ErrNotExist):
-		return c, nil
+	case o.AuthFile != "":
+		paths, explicit = []string{o.AuthFile}, true
+	case o.NoDefaultAuthFile:
+	case os.Getenv("REGISTRY_AUTH_FILE") != "":
+		// Set by the user for this purpose, so as binding as
+		// --authfile: a typo must not mean "anonymous".
+		paths, explicit = []string{os.Getenv("REGISTRY_AUTH_FILE")}, true
 	default:
-		return nil, fmt.Errorf("reading auth file: %w", err)
+		paths = defaultAuthFiles()
 	}
-	s, err := parseDockerConfig(path, data)
-	if err != nil {
-		return nil, err
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+		case !explicit && errors.Is(err, fs.ErrNotExist):
+			c.searched = append(c.searched, path)
+			continue
+		default:
+			return nil, fmt.Errorf("reading auth file: %w", err)
+		}
+		s, err := parseAuthFile(path, data)
+		if err != nil {
+			return nil, err
+		}
+		c.sources = append(c.sources, s)
 	}
-	c.sources = append(c.sources, s)
 	return c, nil
+}
+
+// defaultAuthFiles are the files read when no auth file is named, in
+// lookup order: podman's and skopeo's ${XDG_RUNTIME_DIR}/containers/auth.json
+// (where "podman login" writes), then docker's $DOCKER_CONFIG/config.json or
+// ~/.docker/config.json.
+func defaultAuthFiles() []string {
+	var out []string
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		out = append(out, filepath.Join(d, "containers", "auth.json"))
+	}
+	if d := defaultDockerConfig(); d != "" {
+		out = append(out, d)
+	}
+	return out
 }
 
 // defaultDockerConfig is where docker keeps credentials: $DOCKER_CONFIG or
@@ -98,6 +124,100 @@ func defaultDockerConfig() string {
 		return ""
 	}
 	return filepath.Join(home, ".docker", "config.json")
+}
+
+// Secret types that carry registry credentials, and their data keys.
+const (
+	secretTypeDockerConfigJSON = "kubernetes.io/dockerconfigjson"
+	secretKeyDockerConfigJSON  = ".dockerconfigjson"
+	secretTypeDockerCfg        = "kubernetes.io/dockercfg"
+	secretKeyDockerCfg         = ".dockercfg"
+)
+
+// k8sSecret is the part of a Kubernetes Secret an auth file may be.
+type k8sSecret struct {
+	APIVersion string                `json:"apiVersion"`
+	Kind       string                `json:"kind"`
+	Metadata   struct{ Name string } `json:"metadata"`
+	Type       string                `json:"type"`
+	Data       map[string]string     `json:"data"`
+	StringData map[string]string     `json:"stringData"`
+}
+
+// parseAuthFile reads an auth file: a docker config.json or containers
+// auth.json, or a Kubernetes Secret of type kubernetes.io/dockerconfigjson
+// (or the legacy kubernetes.io/dockercfg), in YAML or JSON, as "oc get
+// secret pull-secret -o yaml" writes it. Error messages name the file and
+// the field, never a value.
+func parseAuthFile(name string, data []byte) (credSource, error) {
+	doc := bytes.TrimSpace(data)
+	if len(doc) == 0 {
+		return credSource{}, fmt.Errorf("%s: empty file: want a docker config.json or a Kubernetes Secret of type %s", name, secretTypeDockerConfigJSON)
+	}
+	if doc[0] != '{' {
+		// YAML: only a Secret is written that way.
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return credSource{}, fmt.Errorf("%s: neither JSON nor YAML (%s)", name, redactYAMLError(err))
+		}
+		doc = j
+	}
+	var probe struct {
+		Kind string `json:"kind"`
+	}
+	_ = json.Unmarshal(doc, &probe)
+	if probe.Kind == "" {
+		return parseDockerConfig(name, doc)
+	}
+	if probe.Kind != "Secret" {
+		return credSource{}, fmt.Errorf("%s: a %s object, want a docker config.json or a Kubernetes Secret of type %s", name, probe.Kind, secretTypeDockerConfigJSON)
+	}
+	var sec k8sSecret
+	if err := json.Unmarshal(doc, &sec); err != nil {
+		return credSource{}, fmt.Errorf("%s: Secret: %w", name, redactJSONError(err))
+	}
+	what := fmt.Sprintf("%s: Secret %s", name, sec.Metadata.Name)
+	key := ""
+	switch sec.Type {
+	case secretTypeDockerConfigJSON:
+		key = secretKeyDockerConfigJSON
+	case secretTypeDockerCfg:
+		key = secretKeyDockerCfg
+	default:
+		return credSource{}, fmt.Errorf("%s: type %q, want %s", what, sec.Type, secretTypeDockerConfigJSON)
+	}
+	var content []byte
+	if v, ok := sec.StringData[key]; ok {
+		content = []byte(v)
+	} else if v, ok := sec.Data[key]; ok {
+		dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil {
+			return credSource{}, fmt.Errorf("%s: data[%s] is not valid base64", what, key)
+		}
+		content = dec
+	} else {
+		return credSource{}, fmt.Errorf("%s: no data[%s]", what, key)
+	}
+	src, err := parseDockerConfig(fmt.Sprintf("%s data[%s]", what, key), content)
+	if err != nil {
+		return credSource{}, err
+	}
+	src.name = name
+	return src, nil
+}
+
+// redactYAMLError keeps a YAML error's line but not the text some messages
+// quote.
+func redactYAMLError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		line := msg[i:]
+		if j := strings.IndexByte(line, ':'); j >= 0 {
+			line = line[:j]
+		}
+		return "invalid YAML at " + line
+	}
+	return "invalid YAML"
 }
 
 // parseDockerConfig reads a docker config.json / .dockerconfigjson, or a
@@ -235,6 +355,42 @@ func (c *credentials) lookup(registry, repository string) (cfg authn.AuthConfig,
 		}
 	}
 	return authn.AuthConfig{}, false
+}
+
+// explainUnauthorized says which side of a refusal to look at: credentials
+// that were never there, or credentials the registry rejected.
+func (c *credentials) explainUnauthorized(registry, repository string) string {
+	host := canonicalHost(registry)
+	key := host
+	if repository != "" {
+		key += "/" + repository
+	}
+	for _, s := range c.sources {
+		for k := key; ; {
+			if cfg, ok := s.entries[k]; ok {
+				if cfg.Username == "" && cfg.IdentityToken == "" && cfg.RegistryToken == "" {
+					return fmt.Sprintf("%s has an anonymous entry %q for %s, and %s requires credentials", s.name, k, key, registry)
+				}
+				return fmt.Sprintf("credentials rejected by %s (entry %q in %s)", registry, k, s.name)
+			}
+			i := strings.LastIndex(k, "/")
+			if i < 0 {
+				break
+			}
+			k = k[:i]
+		}
+	}
+	var names []string
+	for _, s := range c.sources {
+		names = append(names, s.name)
+	}
+	if len(names) == 0 {
+		if len(c.searched) == 0 {
+			return fmt.Sprintf("no credentials for %s: no auth file was given", registry)
+		}
+		return fmt.Sprintf("no credentials for %s: no auth file found (looked for %s)", registry, strings.Join(c.searched, ", "))
+	}
+	return fmt.Sprintf("no credentials for %s in %s", registry, strings.Join(names, ", "))
 }
 
 // Resolve implements authn.Keychain for go-containerregistry.

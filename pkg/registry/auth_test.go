@@ -160,6 +160,10 @@ func TestAuthFileDiscovery(t *testing.T) {
 	dockerDir := filepath.Join(dir, "dockercfg")
 	writeFile(t, dockerDir, "config.json", []byte(`{"auths": {"m.example.com": {"auth": "`+b64("from-docker-config:p")+`"}}}`))
 	missing := filepath.Join(dir, "missing.json")
+	runDir := filepath.Join(dir, "run")
+	writeFile(t, filepath.Join(runDir, "containers"), "auth.json", []byte(`{"auths": {"m.example.com": {"auth": "`+b64("from-podman-login:p")+`"}}}`))
+	runOther := filepath.Join(dir, "run-other")
+	writeFile(t, filepath.Join(runOther, "containers"), "auth.json", []byte(`{"auths": {"other.example.com": {"auth": "`+b64("other:p")+`"}}}`))
 
 	tests := []struct {
 		name     string
@@ -175,12 +179,18 @@ func TestAuthFileDiscovery(t *testing.T) {
 		{name: "explicit file beats REGISTRY_AUTH_FILE", env: map[string]string{"REGISTRY_AUTH_FILE": missing}, opts: []Option{WithAuthFile(good)}, wantUser: "from-file"},
 		{name: "DOCKER_CONFIG", env: map[string]string{"DOCKER_CONFIG": dockerDir}, wantUser: "from-docker-config"},
 		{name: "default file missing is fine", env: map[string]string{"HOME": filepath.Join(dir, "nohome")}},
+		{name: "XDG_RUNTIME_DIR auth.json", env: map[string]string{"XDG_RUNTIME_DIR": runDir}, wantUser: "from-podman-login"},
+		{name: "XDG_RUNTIME_DIR before docker config", env: map[string]string{"XDG_RUNTIME_DIR": runDir, "DOCKER_CONFIG": dockerDir}, wantUser: "from-podman-login"},
+		{name: "docker config when auth.json lacks the host", env: map[string]string{"XDG_RUNTIME_DIR": runOther, "DOCKER_CONFIG": dockerDir}, wantUser: "from-docker-config"},
+		{name: "REGISTRY_AUTH_FILE before XDG_RUNTIME_DIR", env: map[string]string{"XDG_RUNTIME_DIR": runDir, "REGISTRY_AUTH_FILE": good}, wantUser: "from-file"},
+		{name: "XDG_RUNTIME_DIR without auth.json", env: map[string]string{"XDG_RUNTIME_DIR": filepath.Join(dir, "empty-run"), "DOCKER_CONFIG": dockerDir}, wantUser: "from-docker-config"},
 		{name: "default search off", env: map[string]string{"REGISTRY_AUTH_FILE": good}, opts: []Option{WithoutDefaultAuthFile()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("REGISTRY_AUTH_FILE", "")
 			t.Setenv("DOCKER_CONFIG", "")
+			t.Setenv("XDG_RUNTIME_DIR", "")
 			t.Setenv("HOME", filepath.Join(dir, "nohome"))
 			for k, v := range tc.env {
 				t.Setenv(k, v)
@@ -203,5 +213,57 @@ func TestAuthFileDiscovery(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); err == nil {
 		t.Fatal("test setup: missing file exists")
+	}
+}
+
+// TestSecretAsAuthFile reads a Kubernetes pull secret given as --authfile,
+// as "oc get secret -o yaml" (or -o json) writes it.
+func TestSecretAsAuthFile(t *testing.T) {
+	t.Parallel()
+	cfg := `{"auths":{"m.example.com":{"auth":"` + b64("from-secret:hunter2-pw") + `"}}}`
+	enc := b64(cfg)
+	tests := []struct {
+		name, file string
+		wantUser   string
+		wantErr    []string
+	}{
+		{name: "yaml", file: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pull-secret\n  namespace: openshift-config\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: " + enc + "\n", wantUser: "from-secret"},
+		{name: "json", file: `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"pull-secret"},"type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"` + enc + `"}}`, wantUser: "from-secret"},
+		{name: "stringData", file: "kind: Secret\nmetadata: {name: ps}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '" + cfg + "'\n", wantUser: "from-secret"},
+		{name: "legacy dockercfg", file: "kind: Secret\nmetadata: {name: ps}\ntype: kubernetes.io/dockercfg\ndata:\n  .dockercfg: " + b64(`{"m.example.com":{"auth":"`+b64("legacy-secret:pw")+`"}}`) + "\n", wantUser: "legacy-secret"},
+		{name: "docker config in yaml-ish json still works", file: "  " + cfg + "\n", wantUser: "from-secret"},
+		{name: "opaque secret", file: "kind: Secret\nmetadata: {name: ps}\ntype: Opaque\ndata:\n  x: " + enc + "\n", wantErr: []string{"Secret ps", `type "Opaque", want kubernetes.io/dockerconfigjson`}},
+		{name: "missing key", file: "kind: Secret\nmetadata: {name: ps}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  other: " + enc + "\n", wantErr: []string{"Secret ps: no data[.dockerconfigjson]"}},
+		{name: "bad base64", file: "kind: Secret\nmetadata: {name: ps}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: '!!hunter2-pw'\n", wantErr: []string{"data[.dockerconfigjson] is not valid base64"}},
+		{name: "another kind", file: "kind: ConfigMap\nmetadata: {name: cm}\n", wantErr: []string{"a ConfigMap object, want a docker config.json or a Kubernetes Secret"}},
+		{name: "not yaml", file: "kind: [hunter2-pw\n", wantErr: []string{"neither JSON nor YAML"}},
+		{name: "empty", file: "\n", wantErr: []string{"empty file"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "secret.yaml", []byte(tc.file))
+			c, err := New(WithAuthFile(path))
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("New() = nil error")
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("New() = %q, want it to contain %q", err, w)
+					}
+				}
+				if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("New() = %q: want the file named and no secret", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New() = %v", err)
+			}
+			cfg, _ := c.creds.lookup("m.example.com", "x")
+			if cfg.Username != tc.wantUser {
+				t.Errorf("user for m.example.com = %q, want %q", cfg.Username, tc.wantUser)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -60,6 +61,20 @@ type Client struct {
 	rt http.RoundTripper
 
 	sessions sync.Map // session key -> *session
+	hung     sync.Map // registry host[:port] -> hungRegistry
+}
+
+// hungFor is how long a registry that did not answer a session set-up in
+// time is not asked again. The images queued behind the first ones then
+// fail at once with the same error instead of each waiting out its own
+// timeout: a verify of 190 images through a hung mirror costs one timeout,
+// not one per batch of concurrent checks.
+const hungFor = 10 * time.Second
+
+// hungRegistry is a registry that timed out, and until when to believe it.
+type hungRegistry struct {
+	until time.Time
+	err   error
 }
 
 // New builds a Client. Every file named by the options is read now, and
@@ -88,15 +103,20 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	ts := newTransports(tr, o.MaxConcurrentPerRegistry)
+	red := &redactor{secrets: creds.secrets()}
 	var rt http.RoundTripper = &baseTransport{ts: ts}
+	if o.Trace != nil {
+		rt = &traceTransport{inner: rt, w: o.Trace, redactor: red, clock: o.clock}
+	}
 	rt = newLimitTransport(rt, o.MaxConcurrentPerRegistry)
 	rt = &retryTransport{
-		inner:   rt,
-		retries: o.Retries,
-		base:    o.RetryBase,
-		max:     o.RetryMax,
-		timeout: o.Timeout,
-		clock:   o.clock,
+		inner:          rt,
+		retries:        o.Retries,
+		base:           o.RetryBase,
+		max:            o.RetryMax,
+		timeout:        o.Timeout,
+		requestTimeout: o.RequestTimeout,
+		clock:          o.clock,
 	}
 	rt = transport.NewUserAgent(rt, o.UserAgent)
 	return &Client{
@@ -104,7 +124,7 @@ func New(opts ...Option) (*Client, error) {
 		creds:      creds,
 		trust:      tr,
 		transports: ts,
-		redactor:   &redactor{secrets: creds.secrets()},
+		redactor:   red,
 		rt:         rt,
 	}, nil
 }
@@ -219,31 +239,6 @@ func (c *Client) Image(ctx context.Context, ref string, platform v1.Platform) (*
 	return img, nil
 }
 
-// Write pushes an image to ref, for mirroring. Pushes are never redirected
-// to mirrors: ref is where the image goes.
-func (c *Client) Write(ctx context.Context, ref string, img v1.Image) error {
-	r, err := c.parse(ref)
-	if err != nil {
-		return c.fail(ctx, ref, "", err)
-	}
-	if err := remote.Write(r, img, c.remoteOptions(ctx)...); err != nil {
-		return c.fail(ctx, ref, r.Context().RegistryStr(), err)
-	}
-	return nil
-}
-
-// WriteIndex pushes an index and every image it lists to ref.
-func (c *Client) WriteIndex(ctx context.Context, ref string, idx v1.ImageIndex) error {
-	r, err := c.parse(ref)
-	if err != nil {
-		return c.fail(ctx, ref, "", err)
-	}
-	if err := remote.WriteIndex(r, idx, c.remoteOptions(ctx)...); err != nil {
-		return c.fail(ctx, ref, r.Context().RegistryStr(), err)
-	}
-	return nil
-}
-
 // remoteOptions lets go-containerregistry push through the Client's stack.
 // Its own retries are turned off (one step, no retryable codes): the
 // Client's retry layer already retries, and stacking both would multiply
@@ -260,15 +255,6 @@ func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
 	}
 }
 
-// ParseReference parses ref the way the Client's own calls do: a registry
-// listed as insecure is marked so, which is what lets go-containerregistry
-// fall back to plain HTTP for it. Code that drives go-containerregistry with
-// RemoteOptions should parse references here, or plain-HTTP mirrors on
-// ordinary addresses will only be tried over HTTPS.
-func (c *Client) ParseReference(ref string) (name.Reference, error) {
-	return c.parse(ref)
-}
-
 // parse reads a physical reference. Registries listed as insecure are
 // parsed as such, which lets go-containerregistry fall back to plain HTTP
 // for them (and only them).
@@ -283,9 +269,20 @@ func (c *Client) parse(ref string) (name.Reference, error) {
 	return r, nil
 }
 
-// fail wraps err as the *Error for ref.
+// fail wraps err as the *Error for ref. A refusal says whether credentials
+// were missing or rejected, and where they were looked for.
 func (c *Client) fail(ctx context.Context, ref, registry string, err error) *Error {
-	return newError(ctx, ref, registry, err, c.redactor)
+	e := newError(ctx, ref, registry, err, c.redactor)
+	if e.Kind == Unauthorized && registry != "" && !e.explained {
+		repo := ""
+		if r, perr := name.ParseReference(ref); perr == nil {
+			repo = r.Context().RepositoryStr()
+		}
+		why := c.creds.explainUnauthorized(registry, repo)
+		e.Err = &redactedError{msg: why + ": " + e.Err.Error(), err: e.Err}
+		e.explained = true
+	}
+	return e
 }
 
 // session is an authenticated round tripper for one repository and
@@ -298,6 +295,13 @@ type session struct {
 
 func (c *Client) session(ctx context.Context, repo name.Repository, action string) (*http.Client, error) {
 	key := repo.String() + "|" + action
+	host := repo.RegistryStr()
+	if v, ok := c.hung.Load(host); ok {
+		if h := v.(hungRegistry); c.opts.clock.Now().Before(h.until) {
+			return nil, h.err
+		}
+		c.hung.CompareAndDelete(host, v)
+	}
 	for {
 		v, _ := c.sessions.LoadOrStore(key, &session{})
 		s := v.(*session)
@@ -308,6 +312,12 @@ func (c *Client) session(ctx context.Context, repo name.Repository, action strin
 				return
 			}
 			s.rt, s.err = transport.NewWithContext(ctx, repo.Registry, auth, c.rt, []string{repo.Scope(action)})
+			if s.err != nil && ctx.Err() == nil && isTimeout(s.err) {
+				c.hung.Store(host, hungRegistry{
+					until: c.opts.clock.Now().Add(hungFor),
+					err:   fmt.Errorf("%w (not asked again for %v)", s.err, hungFor),
+				})
+			}
 		})
 		if s.err == nil {
 			return &http.Client{Transport: s.rt}, nil

@@ -291,54 +291,6 @@ func TestHeadAndManifest(t *testing.T) {
 	})
 }
 
-func TestWrite(t *testing.T) {
-	t.Parallel()
-	reg := testreg.Start(t, testreg.WithTLS(), testreg.WithBasicAuth("pusher", "push-secret"))
-	secret := dockerConfig(t, map[string][2]string{reg.Addr: {"pusher", "push-secret"}})
-	c := newClient(t, WithPullSecret(secret), WithCAFile(reg.CAFile))
-
-	img, err := random.Image(300, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := reg.Ref("mirror/app:1")
-	if err := c.Write(t.Context(), ref, img); err != nil {
-		t.Fatalf("Write(%s) = %v", ref, err)
-	}
-	d, _ := img.Digest()
-	if _, err := c.Manifest(t.Context(), reg.Ref("mirror/app@"+d.String())); err != nil {
-		t.Errorf("Manifest after Write = %v", err)
-	}
-
-	// A pulled image can be pushed on: Image satisfies v1.Image.
-	pulled, err := c.Image(t.Context(), ref, v1.Platform{})
-	if err != nil {
-		t.Fatalf("Image(%s) = %v", ref, err)
-	}
-	if err := c.Write(t.Context(), reg.Ref("copy/app:1"), pulled); err != nil {
-		t.Fatalf("Write(copy) = %v", err)
-	}
-	if got, _ := c.Head(t.Context(), reg.Ref("copy/app:1")); got.Digest != d {
-		t.Errorf("copied image digest = %s, want %s", got.Digest, d)
-	}
-
-	idx, err := random.Index(100, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteIndex(t.Context(), reg.Ref("mirror/idx:1"), idx); err != nil {
-		t.Fatalf("WriteIndex = %v", err)
-	}
-
-	t.Run("unauthorized", func(t *testing.T) {
-		anon := newClient(t, WithCAFile(reg.CAFile))
-		err := anon.Write(t.Context(), reg.Ref("mirror/app:2"), img)
-		if k, ok := kindOf(err); !ok || k != Unauthorized {
-			t.Errorf("Write without credentials = %v, want kind Unauthorized", err)
-		}
-	})
-}
-
 func TestConnectionReuse(t *testing.T) {
 	t.Parallel()
 	for _, useTLS := range []bool{false, true} {
@@ -406,8 +358,12 @@ func TestCopyWithinOneRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Image = %v", err)
 	}
-	if err := c.Write(ctx, reg.Ref("dst/app:1"), pulled); err != nil {
-		t.Fatalf("Write within one registry = %v", err)
+	dst, err := c.parse(reg.Ref("dst/app:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(dst, pulled, c.RemoteOptions(ctx)...); err != nil {
+		t.Fatalf("push within one registry through RemoteOptions = %v", err)
 	}
 }
 
@@ -418,7 +374,7 @@ func TestRemoteOptions(t *testing.T) {
 	c := newClient(t, WithCAFile(reg.CAFile), WithPullSecret(dockerConfig(t, map[string][2]string{reg.Addr: {"u", "remote-pass"}})),
 		WithInsecureRegistry("m.example.com:5000"))
 
-	r, err := c.ParseReference(ref)
+	r, err := c.parse(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,12 +389,12 @@ func TestRemoteOptions(t *testing.T) {
 	}
 
 	for in, want := range map[string]string{"m.example.com:5000/a:1": "http", "m.example.com/a:1": "https", "quay.io/a:1": "https"} {
-		r, err := c.ParseReference(in)
+		r, err := c.parse(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := r.Context().Scheme(); got != want {
-			t.Errorf("ParseReference(%s) scheme = %s, want %s", in, got, want)
+			t.Errorf("parse(%s) scheme = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -83,6 +83,10 @@ type Error struct {
 	// Err is the cause. Its message is already redacted; errors.Is and
 	// errors.As still reach the original chain below it.
 	Err error
+
+	// explained is set once an Unauthorized cause says whether
+	// credentials were missing or rejected, so it is said once.
+	explained bool
 }
 
 // Error implements error.
@@ -183,8 +187,78 @@ func newError(ctx context.Context, ref, registry string, err error, r *redactor)
 		Reference: ref,
 		Registry:  registry,
 		Kind:      kind,
-		Err:       &redactedError{msg: r.redact(err.Error()), err: err},
+		Err:       &redactedError{msg: r.redact(describe(err)), err: err},
 	}
+}
+
+// rePlainHTTPFallback is go-containerregistry's plain-HTTP fallback of a
+// ping, as refused by baseTransport, appended after the HTTPS attempt's
+// error.
+var rePlainHTTPFallback = regexp.MustCompile(`; Get "http://[^"]*": ` + regexp.QuoteMeta(errPlainHTTP.Error()))
+
+// describe is err's message in the terms a user acts on. Registry status
+// errors are written without go-containerregistry's map dumps and "use GET
+// for details"; the refused plain-HTTP fallback is left out unless the
+// registry does speak plain HTTP (when the HTTPS attempt failed on TLS or
+// the port is closed, it only hides the real cause); a certificate the
+// client does not trust gets the way to trust it.
+func describe(err error) string {
+	msg := err.Error()
+	var te *transport.Error
+	if errors.As(err, &te) {
+		msg = strings.Replace(msg, te.Error(), transportMessage(te), 1)
+	}
+	speaksHTTP := errors.Is(err, http.ErrSchemeMismatch) || strings.Contains(msg, "server gave HTTP response to HTTPS client")
+	if !speaksHTTP {
+		msg = rePlainHTTPFallback.ReplaceAllString(msg, "")
+	}
+	switch {
+	case isCertificateError(err):
+		msg += "; to trust the registry's certificate, give its CA with --ca-file, or put it in DIR/HOST[:PORT]/ca.crt and give --cert-dir DIR"
+	case speaksHTTP:
+		msg = rePlainHTTPFallback.ReplaceAllString(msg, "")
+		msg += "; the registry speaks plain HTTP, which is refused unless it is listed as insecure (--insecure-registry HOST[:PORT])"
+	}
+	return msg
+}
+
+// transportMessage writes a registry's error response: method, URL, HTTP
+// status, and the registry's error codes and messages (not their details,
+// which go-containerregistry prints as Go maps).
+func transportMessage(te *transport.Error) string {
+	var b strings.Builder
+	if te.Request != nil && te.Request.URL != nil {
+		fmt.Fprintf(&b, "%s %s: ", te.Request.Method, te.Request.URL.Redacted())
+	}
+	fmt.Fprintf(&b, "HTTP %d", te.StatusCode)
+	if t := http.StatusText(te.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
+	var diags []string
+	for _, d := range te.Errors {
+		s := string(d.Code)
+		if d.Message != "" {
+			s += ": " + d.Message
+		}
+		diags = append(diags, s)
+	}
+	if len(diags) > 0 {
+		b.WriteString(" (" + strings.Join(diags, "; ") + ")")
+	}
+	return b.String()
+}
+
+// isCertificateError reports a certificate the client does not trust (as
+// opposed to a TLS exchange that failed for other reasons).
+func isCertificateError(err error) bool {
+	var (
+		ua   x509.UnknownAuthorityError
+		he   x509.HostnameError
+		ci   x509.CertificateInvalidError
+		cv   *tls.CertificateVerificationError
+		sysr x509.SystemRootsError
+	)
+	return errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv) || errors.As(err, &sysr)
 }
 
 // classify maps an error from the HTTP stack to a Kind. Order matters:
@@ -257,6 +331,16 @@ func isTLSError(err error) bool {
 	)
 	return errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv) ||
 		errors.As(err, &al) || errors.As(err, &sysr) || errors.As(err, &rh)
+}
+
+// isTimeout reports a registry that accepted the connection, or was being
+// dialled, and did not answer in time.
+func isTimeout(err error) bool {
+	if errors.Is(err, errAttemptTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func isNetworkError(err error) bool {

@@ -197,3 +197,73 @@ func TestErrorMessage(t *testing.T) {
 		t.Error("errors.As(*SourcesError) does not give the first attempt")
 	}
 }
+
+// TestFailureMessages checks what users read when a pull fails: which side
+// of an authentication failure to fix, how to trust a certificate, and no
+// noise (Go map dumps, "use GET for details", a refused plain-HTTP fallback
+// when the registry speaks TLS or the port is closed).
+func TestFailureMessages(t *testing.T) {
+	t.Parallel()
+	tlsReg := testreg.Start(t, testreg.WithTLS())
+	_, tlsRef := newFixture(t, tlsReg).image("a/b:1")
+	authReg := testreg.Start(t, testreg.WithBasicAuth("robot", "robot-pw-1"))
+	_, authRef := newFixture(t, authReg).image("a/b:1")
+	plain := testreg.Start(t)
+	_, plainRef := newFixture(t, plain).image("a/b:1")
+	closed := closedAddr(t)
+	authFile := writeFile(t, t.TempDir(), "auth.json", dockerConfig(t, map[string][2]string{"other.example.com": {"u", "p"}}))
+	wrongFile := writeFile(t, t.TempDir(), "auth.json", dockerConfig(t, map[string][2]string{authReg.Addr: {"robot", "wrong-pw-1"}}))
+
+	tests := []struct {
+		name      string
+		opts      []Option
+		get       string // "head" or "manifest"
+		ref       string
+		kind      Kind
+		want, not []string
+	}{
+		{name: "untrusted certificate", ref: tlsRef, kind: TLS,
+			want: []string{"x509: certificate signed by unknown authority", "--ca-file", "--cert-dir"},
+			not:  []string{"plain http", "--insecure-registry"}},
+		{name: "closed port", ref: closed + "/a/b:1", kind: Unreachable,
+			want: []string{"connection refused"}, not: []string{"plain http"}},
+		{name: "plain HTTP registry not listed as insecure", ref: plainRef, kind: TLS,
+			want: []string{"server gave HTTP response to HTTPS client", "--insecure-registry " + "HOST"}},
+		{name: "no credentials, no file", opts: []Option{WithInsecureRegistry(authReg.Addr)}, ref: authRef, kind: Unauthorized,
+			want: []string{"no credentials for " + authReg.Addr + ": no auth file was given", "HTTP 401 Unauthorized"},
+			not:  []string{"use GET for details"}},
+		{name: "no credentials in file", opts: []Option{WithInsecureRegistry(authReg.Addr), WithAuthFile(authFile)}, ref: authRef, kind: Unauthorized,
+			want: []string{"no credentials for " + authReg.Addr + " in " + authFile}},
+		{name: "credentials rejected", opts: []Option{WithInsecureRegistry(authReg.Addr), WithAuthFile(wrongFile)}, get: "manifest", ref: authRef, kind: Unauthorized,
+			want: []string{"credentials rejected by " + authReg.Addr, wrongFile, "HTTP 401 Unauthorized (UNAUTHORIZED: authentication required)"},
+			not:  []string{"map[", "wrong-pw-1"}},
+		{name: "not found by HEAD", opts: []Option{WithInsecureRegistry(plain.Addr)}, ref: plain.Addr + "/a/b:2", kind: NotFound,
+			want: []string{"HEAD http://" + plain.Addr + "/v2/a/b/manifests/2: HTTP 404 Not Found"}, not: []string{"use GET for details"}},
+		{name: "not found by GET", opts: []Option{WithInsecureRegistry(plain.Addr)}, get: "manifest", ref: plain.Addr + "/a/b:2", kind: NotFound,
+			want: []string{"HTTP 404 Not Found (MANIFEST_UNKNOWN: manifest unknown)"}, not: []string{"unknown tag=2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, tc.opts...)
+			var err error
+			if tc.get == "manifest" {
+				_, err = c.Manifest(t.Context(), tc.ref)
+			} else {
+				_, err = c.Head(t.Context(), tc.ref)
+			}
+			if k, ok := kindOf(err); !ok || k != tc.kind {
+				t.Fatalf("error = %v, want kind %v", err, tc.kind)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error = %q\nwant it to contain %q", err, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("error = %q\nwant it without %q", err, n)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -36,9 +37,12 @@ const (
 // --insecure-registry.
 type Options struct {
 	// AuthFile is a credentials file given explicitly (podman's
-	// --authfile). It must exist. Empty: REGISTRY_AUTH_FILE if set (it
-	// must exist too), else $DOCKER_CONFIG/config.json or
-	// ~/.docker/config.json if present.
+	// --authfile): a docker config.json, a containers auth.json, or a
+	// Kubernetes Secret of type kubernetes.io/dockerconfigjson (YAML or
+	// JSON). It must exist. Empty: REGISTRY_AUTH_FILE if set (it must
+	// exist too), else every one of ${XDG_RUNTIME_DIR}/containers/auth.json
+	// and $DOCKER_CONFIG/config.json or ~/.docker/config.json that exists,
+	// in that order, as podman and skopeo read them.
 	AuthFile string
 	// NoDefaultAuthFile skips that search, so only AuthFile and
 	// PullSecret supply credentials. Tests and controllers use it to stay
@@ -62,6 +66,14 @@ type Options struct {
 	// arrive; 0 means no bound. Bodies are bounded by the caller's
 	// context only, so large layers are not cut off.
 	Timeout time.Duration
+	// RequestTimeout bounds one request until its response headers
+	// arrive, retries and backoffs included, so an unresponsive registry
+	// costs at most this much per request; 0 means only Timeout and
+	// Retries bound it.
+	RequestTimeout time.Duration
+	// Trace, when set, gets one line per HTTP attempt: method, URL
+	// (redacted), status or error, and duration. It is for -v.
+	Trace io.Writer
 	// Retries is how many times a failed request is repeated; 0 disables
 	// retries.
 	Retries int
@@ -173,6 +185,24 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithRequestTimeout bounds one request, retries included, until its
+// response headers arrive; 0 removes the bound. See Options.RequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *Options) error {
+		o.RequestTimeout = d
+		return nil
+	}
+}
+
+// WithTrace writes a line per HTTP attempt to w (see Options.Trace); nil
+// turns tracing off.
+func WithTrace(w io.Writer) Option {
+	return func(o *Options) error {
+		o.Trace = w
+		return nil
+	}
+}
+
 // WithRetries sets how many times a request is repeated after a 408, 429,
 // 5xx or connection failure, and the backoff: base doubles on each retry and
 // no single wait exceeds maxWait. A Retry-After header longer than the backoff
@@ -226,6 +256,9 @@ func (o *Options) validate() error {
 	var errs []error
 	if o.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", o.Timeout))
+	}
+	if o.RequestTimeout < 0 {
+		errs = append(errs, fmt.Errorf("request timeout %v is negative", o.RequestTimeout))
 	}
 	if o.Retries < 0 {
 		errs = append(errs, fmt.Errorf("retries %d is negative", o.Retries))

@@ -3,7 +3,10 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -193,14 +196,14 @@ func TestCancellation(t *testing.T) {
 		nextBefore := next.Requests()
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.ManifestFromSources(ctx, []string{ref, next.Ref("a/b@" + dgst)})
+			_, err := FromSources(ctx, []string{ref, next.Ref("a/b@" + dgst)}, c.Manifest)
 			errc <- err
 		}()
 		waitFor(t, "the manifest request to reach the registry", func() bool { return held.RequestsByPath()[path] > before })
 		cancel()
 		err := <-errc
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("ManifestFromSources after cancel = %v, want context.Canceled", err)
+			t.Fatalf("FromSources(Manifest) after cancel = %v, want context.Canceled", err)
 		}
 		if k, ok := kindOf(err); !ok || k != Other {
 			t.Errorf("kind = %v, want Other for a cancelled call", k)
@@ -327,5 +330,167 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 	if _, maxSeen, arrived := f.snapshot(); maxSeen > limit || arrived != calls {
 		t.Errorf("registry saw %d requests, at most %d at once; want %d, at most %d", arrived, maxSeen, calls, limit)
+	}
+}
+
+// silentAddr accepts connections and never answers: a mirror that is up but
+// hung, the case that cost minutes per image before --request-timeout.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestRequestTimeout bounds a request to a registry that accepts and never
+// answers, retries included, over HTTPS (a hung TLS handshake) and plain
+// HTTP, with the library's default per-attempt timeout and retries.
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	for _, insecure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("insecure=%v", insecure), func(t *testing.T) {
+			t.Parallel()
+			addr := silentAddr(t)
+			opts := []Option{WithoutDefaultAuthFile(), WithRequestTimeout(300 * time.Millisecond)}
+			if insecure {
+				opts = append(opts, WithInsecureRegistry(addr))
+			}
+			c, err := New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			start := time.Now()
+			_, err = c.Head(t.Context(), addr+"/a/b:1")
+			took := time.Since(start)
+			if k, ok := kindOf(err); !ok || k != Unreachable {
+				t.Fatalf("Head from a hung registry = %v, want kind Unreachable", err)
+			}
+			if !strings.Contains(err.Error(), "request timed out after 300ms") {
+				t.Errorf("error %q does not say the request timed out after 300ms", err)
+			}
+			// The ping and its plain-HTTP fallback may each take the
+			// budget; nothing may take the default 30 s per attempt.
+			if took > 3*time.Second {
+				t.Errorf("Head took %v with a 300ms request timeout", took)
+			}
+		})
+	}
+}
+
+// TestTrace writes one line per HTTP attempt, with the status and without
+// credentials or signed query parameters.
+func TestTrace(t *testing.T) {
+	t.Parallel()
+	reg := testreg.Start(t, testreg.WithBasicAuth("robot", "robot-pw-1"))
+	_, ref := newFixture(t, reg).image("a/b:1")
+	var buf syncBuffer
+	c := newClient(t, WithInsecureRegistry(reg.Addr), WithTrace(&buf),
+		WithPullSecret(dockerConfig(t, map[string][2]string{reg.Addr: {"robot", "robot-pw-1"}})))
+	if _, err := c.Head(t.Context(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Head(t.Context(), reg.Addr+"/a/missing:1"); err == nil {
+		t.Fatal("Head of a missing tag = nil error")
+	}
+	out := buf.String()
+	_, dgst, _ := strings.Cut(ref, "@")
+	for _, want := range []string{
+		"GET http://" + reg.Addr + "/v2/ 401 Unauthorized ",
+		"HEAD http://" + reg.Addr + "/v2/a/b/manifests/" + dgst + " 200 OK ",
+		"HEAD http://" + reg.Addr + "/v2/a/missing/manifests/1 404 Not Found ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace does not contain %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"robot-pw-1", b64("robot:robot-pw-1")} {
+		if strings.Contains(out, secret) {
+			t.Errorf("trace leaks %q:\n%s", secret, out)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !regexp.MustCompile(`^(GET|HEAD) https?://\S+ (\d{3} .*|error: .*) \d+(\.\d+)?(ms|µs|s|ns)$`).MatchString(line) {
+			t.Errorf("trace line %q is not METHOD URL STATUS DURATION", line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestHungRegistryAskedOnce: many images through a registry that never
+// answers cost one request timeout, not one per batch: once a session
+// set-up timed out, the registry is not asked again for a while.
+func TestHungRegistryAskedOnce(t *testing.T) {
+	t.Parallel()
+	addr := silentAddr(t)
+	c, err := New(WithoutDefaultAuthFile(), WithRequestTimeout(300*time.Millisecond), WithMaxConcurrentPerRegistry(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	sem := make(chan struct{}, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, errs[i] = c.Head(t.Context(), fmt.Sprintf("%s/ns/img%d@sha256:%064d", addr, i, i))
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for i, err := range errs {
+		if k, ok := kindOf(err); !ok || k != Unreachable || !strings.Contains(err.Error(), "timed out") {
+			t.Errorf("image %d: %v, want kind Unreachable, timed out", i, err)
+		}
+	}
+	// 40 images, 4 at a time, would take 10 timeouts (3 s) if each
+	// batch waited out its own.
+	if took > 1500*time.Millisecond {
+		t.Errorf("40 images through a hung registry took %v, want about one 300ms timeout", took)
 	}
 }

@@ -2,50 +2,31 @@ package registry
 
 import (
 	"context"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"errors"
 )
 
-// The FromSources calls implement mirror fall-through: given the ordered
-// physical references a resolver produced for one image (mirrors first,
-// then the source unless it is never to be contacted), try each in order
-// until one serves. Any failure moves on to the next reference, as
-// containers/image does: a mirror that lacks the image, refuses the
-// credentials, fails TLS, is down, or serves content that does not match
-// the digest. Only the caller's context stops the walk early. References
-// after the one that served are never contacted.
+// FromSources is mirror fall-through, the one implementation of "try each
+// pull source in turn" in hcpmirror: given the ordered physical references
+// a resolver produced for one image (mirrors first, then the source unless
+// it is never to be contacted), it runs get on each in order until one
+// serves. Any *Error moves on to the next reference, as containers/image
+// does: a mirror that lacks the image, refuses the credentials, fails TLS,
+// is down, or serves content that does not match the digest. An error that
+// is not an *Error (content that was read but is malformed, which every
+// source would serve alike) ends the walk and is returned as is, and so
+// does the caller's context ending. References after the one that served
+// are never contacted.
 //
-// The resolver's list is taken as plain strings so this package does not
-// depend on how mirror sets are matched.
-
-// HeadFromSources returns the descriptor from the first source that has
-// the manifest. Descriptor.Reference tells which one.
-func (c *Client) HeadFromSources(ctx context.Context, sources []string) (Descriptor, error) {
-	return fromSources(ctx, sources, c.Head)
-}
-
-// ManifestFromSources returns the manifest from the first source that
-// serves it (verified against the digest when the references carry one).
-// Manifest.Reference tells which source served it.
-func (c *Client) ManifestFromSources(ctx context.Context, sources []string) (*Manifest, error) {
-	return fromSources(ctx, sources, c.Manifest)
-}
-
-// ImageFromSources resolves the image for platform from the first source
-// that serves both the requested manifest and, for an index, the platform's
-// manifest; a mirror with an incomplete copy of an index is passed over.
-// Image.Reference tells which source served it; config and layers are read
-// from there.
-func (c *Client) ImageFromSources(ctx context.Context, sources []string, platform v1.Platform) (*Image, error) {
-	return fromSources(ctx, sources, func(ctx context.Context, ref string) (*Image, error) {
-		return c.Image(ctx, ref, platform)
-	})
-}
-
-// fromSources runs get on each source in order. The result on total failure
-// is a *SourcesError listing every attempt; on cancellation it is the
-// attempt's *Error, whose chain holds the context's error.
-func fromSources[T any](ctx context.Context, sources []string, get func(context.Context, string) (T, error)) (T, error) {
+// get is typically a Client method (Head, Manifest) or a closure around
+// Image that also reads what the caller needs, so that a source with an
+// incomplete copy is passed over like one without the manifest. The
+// resolver's list is taken as plain strings so this package does not depend
+// on how mirror sets are matched.
+//
+// On total failure the error is a *SourcesError listing every attempt; on
+// cancellation it is the attempt's *Error, whose chain holds the context's
+// error.
+func FromSources[T any](ctx context.Context, sources []string, get func(ctx context.Context, ref string) (T, error)) (T, error) {
 	var zero T
 	if len(sources) == 0 {
 		return zero, &SourcesError{}
@@ -56,9 +37,9 @@ func fromSources[T any](ctx context.Context, sources []string, get func(context.
 		if err == nil {
 			return v, nil
 		}
-		e, ok := err.(*Error)
-		if !ok {
-			e = &Error{Reference: src, Kind: Other, Err: err}
+		var e *Error
+		if !errors.As(err, &e) {
+			return zero, err
 		}
 		if ctx.Err() != nil {
 			return zero, e

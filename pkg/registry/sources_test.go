@@ -86,8 +86,8 @@ func TestFromSources(t *testing.T) {
 		name string
 		run  func(ctx context.Context, sources []string) (string, error)
 	}{
-		{"ManifestFromSources", func(ctx context.Context, s []string) (string, error) {
-			m, err := c.ManifestFromSources(ctx, s)
+		{"Manifest", func(ctx context.Context, s []string) (string, error) {
+			m, err := FromSources(ctx, s, c.Manifest)
 			if err != nil {
 				return "", err
 			}
@@ -96,12 +96,12 @@ func TestFromSources(t *testing.T) {
 			}
 			return m.Reference, nil
 		}},
-		{"HeadFromSources", func(ctx context.Context, s []string) (string, error) {
-			d, err := c.HeadFromSources(ctx, s)
+		{"Head", func(ctx context.Context, s []string) (string, error) {
+			d, err := FromSources(ctx, s, c.Head)
 			return d.Reference, err
 		}},
-		{"ImageFromSources", func(ctx context.Context, s []string) (string, error) {
-			i, err := c.ImageFromSources(ctx, s, v1.Platform{})
+		{"Image", func(ctx context.Context, s []string) (string, error) {
+			i, err := FromSources(ctx, s, imageFor(c, v1.Platform{}))
 			if err != nil {
 				return "", err
 			}
@@ -165,9 +165,9 @@ func TestSourceNeverContacted(t *testing.T) {
 	c := newClient(t, WithCAFile(mirror.CAFile), WithCAFile(empty.CAFile))
 
 	sources := []string{empty.Ref("ocp/release@" + dgst), mirrorRef, source}
-	img, err := c.ImageFromSources(t.Context(), sources, v1.Platform{})
+	img, err := FromSources(t.Context(), sources, imageFor(c, v1.Platform{}))
 	if err != nil {
-		t.Fatalf("ImageFromSources = %v", err)
+		t.Fatalf("FromSources(Image) = %v", err)
 	}
 	if img.Reference != mirrorRef {
 		t.Errorf("served by %s, want %s", img.Reference, mirrorRef)
@@ -198,9 +198,9 @@ func TestSourceIsLastResort(t *testing.T) {
 	dgst := ref[strings.Index(ref, "@")+1:]
 	empty := testreg.Start(t)
 	c := newClient(t, WithInsecureRegistry(source.Addr), WithInsecureRegistry(empty.Addr))
-	m, err := c.ManifestFromSources(t.Context(), []string{empty.Ref("ocp/release@" + dgst), ref})
+	m, err := FromSources(t.Context(), []string{empty.Ref("ocp/release@" + dgst), ref}, c.Manifest)
 	if err != nil {
-		t.Fatalf("ManifestFromSources = %v", err)
+		t.Fatalf("FromSources(Manifest) = %v", err)
 	}
 	if m.Reference != ref {
 		t.Errorf("served by %s, want the source %s", m.Reference, ref)
@@ -263,5 +263,32 @@ func TestBlobDigestMismatch(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "a/b@"+ld.String()) {
 		t.Errorf("error %q does not name the blob's reference", err)
+	}
+}
+
+// imageFor is Client.Image for one platform, in FromSources' shape.
+func imageFor(c *Client, platform v1.Platform) func(context.Context, string) (*Image, error) {
+	return func(ctx context.Context, ref string) (*Image, error) { return c.Image(ctx, ref, platform) }
+}
+
+// TestFromSourcesStopsOnOtherErrors: an error that is not a registry
+// failure (content read but malformed) ends the walk; later sources are not
+// asked.
+func TestFromSourcesStopsOnOtherErrors(t *testing.T) {
+	t.Parallel()
+	malformed := errors.New("malformed payload")
+	var asked []string
+	_, err := FromSources(t.Context(), []string{"a", "b", "c"}, func(_ context.Context, ref string) (int, error) {
+		asked = append(asked, ref)
+		if ref == "a" {
+			return 0, &Error{Reference: ref, Kind: NotFound}
+		}
+		return 0, malformed
+	})
+	if !errors.Is(err, malformed) {
+		t.Errorf("FromSources = %v, want the malformed error as is", err)
+	}
+	if strings.Join(asked, ",") != "a,b" {
+		t.Errorf("asked %v, want a then b only", asked)
 	}
 }

@@ -16,8 +16,9 @@ import (
 
 // The HTTP stack below go-containerregistry's auth layer, outermost first:
 //
-//	retryTransport  retries and per-attempt timeout
+//	retryTransport  retries, per-attempt and per-request timeouts
 //	limitTransport  bound on requests in flight per host
+//	traceTransport  one line per attempt for -v (only when tracing)
 //	baseTransport   plain-HTTP policy, then the http.Transport of the
 //	                host's TLS profile
 //
@@ -38,6 +39,34 @@ func (b *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errPlainHTTP
 	}
 	return b.ts.get(req.URL.Host).RoundTrip(req)
+}
+
+// traceTransport writes one line per attempt: method, redacted URL, status
+// or error, and the time to the response headers. It sits below the limit
+// so the time is the registry's, not the wait for a slot.
+type traceTransport struct {
+	inner    http.RoundTripper
+	w        io.Writer
+	redactor *redactor
+	clock    clock
+
+	mu sync.Mutex // one line at a time
+}
+
+func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := t.clock.Now()
+	resp, err := t.inner.RoundTrip(req)
+	d := t.clock.Now().Sub(start).Round(time.Millisecond)
+	outcome := ""
+	if err != nil {
+		outcome = "error: " + t.redactor.redact(err.Error())
+	} else {
+		outcome = resp.Status
+	}
+	t.mu.Lock()
+	fmt.Fprintf(t.w, "%s %s %s %v\n", req.Method, t.redactor.redact(req.URL.Redacted()), outcome, d)
+	t.mu.Unlock()
+	return resp, err
 }
 
 // limitTransport bounds requests in flight per host[:port]. A slot is held
@@ -120,14 +149,17 @@ func (b *hookBody) Close() error {
 // connection failure, 408, 429, 500, 502, 503, 504. It waits base·2^n with
 // a little jitter, or longer when the server sends Retry-After, but never
 // longer than max: a registry asking for more gets its 429 back at once.
-// Each attempt may be bounded by timeout until its response headers arrive.
-// Requests with a body that cannot be replayed are sent once.
+// Each attempt may be bounded by timeout, and the request as a whole (its
+// attempts and the waits between them) by requestTimeout, until the
+// response headers arrive. Requests with a body that cannot be replayed are
+// sent once.
 type retryTransport struct {
-	inner     http.RoundTripper
-	retries   int
-	base, max time.Duration
-	timeout   time.Duration
-	clock     clock
+	inner          http.RoundTripper
+	retries        int
+	base, max      time.Duration
+	timeout        time.Duration
+	requestTimeout time.Duration
+	clock          clock
 }
 
 var retryStatus = map[int]bool{
@@ -142,6 +174,10 @@ var retryStatus = map[int]bool{
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	var deadline time.Time
+	if t.requestTimeout > 0 {
+		deadline = t.clock.Now().Add(t.requestTimeout)
+	}
 	for attempt := 0; ; attempt++ {
 		r := req
 		if attempt > 0 && req.Body != nil && req.Body != http.NoBody {
@@ -152,12 +188,30 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r = req.Clone(ctx)
 			r.Body = body
 		}
-		resp, err := t.attempt(r)
+		timeout := t.timeout
+		if !deadline.IsZero() {
+			left := deadline.Sub(t.clock.Now())
+			if left <= 0 {
+				return nil, fmt.Errorf("%w after %v", errAttemptTimeout, t.requestTimeout)
+			}
+			if timeout <= 0 || left < timeout {
+				timeout = left
+			}
+		}
+		resp, err := t.attempt(r, timeout)
+		if errors.Is(err, errAttemptTimeout) && !deadline.IsZero() && !t.clock.Now().Before(deadline) {
+			return nil, fmt.Errorf("%w after %v", errAttemptTimeout, t.requestTimeout)
+		}
 		if attempt >= t.retries || !replayable || ctx.Err() != nil {
 			return resp, err
 		}
 		wait, again := t.decide(resp, err, attempt)
 		if !again {
+			return resp, err
+		}
+		if !deadline.IsZero() && t.clock.Now().Add(wait).After(deadline) {
+			// The wait would outlast the request's budget: fail now
+			// with this attempt's answer rather than wait for nothing.
 			return resp, err
 		}
 		if resp != nil {
@@ -225,13 +279,13 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 
 // attempt sends req once, bounded by the timeout until headers arrive. On
 // success the timeout's context lives on in the body until it is closed.
-func (t *retryTransport) attempt(req *http.Request) (*http.Response, error) {
-	if t.timeout <= 0 {
+func (t *retryTransport) attempt(req *http.Request, timeout time.Duration) (*http.Response, error) {
+	if timeout <= 0 {
 		return t.inner.RoundTrip(req)
 	}
 	ctx, cancel := context.WithCancel(req.Context())
 	var fired atomic.Bool
-	timer := time.AfterFunc(t.timeout, func() {
+	timer := time.AfterFunc(timeout, func() {
 		fired.Store(true)
 		cancel()
 	})
@@ -241,7 +295,7 @@ func (t *retryTransport) attempt(req *http.Request) (*http.Response, error) {
 			_ = resp.Body.Close()
 		}
 		cancel()
-		return nil, fmt.Errorf("%w after %v", errAttemptTimeout, t.timeout)
+		return nil, fmt.Errorf("%w after %v", errAttemptTimeout, timeout.Round(time.Millisecond))
 	}
 	if err != nil {
 		cancel()

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -90,12 +90,7 @@ type Release struct {
 
 // ComponentNames returns the component names, sorted.
 func (r *Release) ComponentNames() []string {
-	names := make([]string, 0, len(r.Components))
-	for n := range r.Components {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.Components))
 }
 
 // Commit is where a component was built from, for `release info --commits`
@@ -148,51 +143,45 @@ func (p *Provider) Lookup(ctx context.Context, mirrors *mirrorset.Config, image 
 	return cached(ctx, p, p.releases, pl, p.fetchRelease)
 }
 
-// fetchRelease walks the pull sources until one serves both the manifest
-// and a readable payload. A source that serves the manifest but fails on the
-// config or the payload layer (an incomplete mirror) is passed over like one
-// that lacks the manifest; a payload that is read but malformed is an error
-// at once, since every source serves the same bytes.
+// fetchRelease walks the pull sources (registry.FromSources) until one
+// serves both the manifest and a readable payload. A source that serves the
+// manifest but fails on the config or the payload layer (an incomplete
+// mirror) is passed over like one that lacks the manifest; a payload that is
+// read but malformed is an error at once, since every source serves the same
+// bytes.
 func (p *Provider) fetchRelease(ctx context.Context, pl *plan) (*Release, error) {
 	client, err := p.client(pl)
 	if err != nil {
 		return nil, err
 	}
-	attempts := make([]*registry.Error, 0, len(pl.sources))
-	for _, src := range pl.sources {
+	rel, err := registry.FromSources(ctx, pl.sources, func(ctx context.Context, src string) (*Release, error) {
 		img, err := client.Image(ctx, src, p.opts.platform)
-		if err == nil {
-			var payload *release.Payload
-			payload, err = release.Parse(img)
-			if err == nil {
-				rel, err := p.newRelease(pl, img, payload)
-				if err != nil {
-					return nil, fmt.Errorf("release %s served by %s: %w", pl.ref, src, err)
-				}
-				return rel, nil
-			}
+		if err != nil {
+			return nil, err
+		}
+		payload, err := release.Parse(img)
+		if err != nil {
 			var re *registry.Error
 			if !errors.As(err, &re) {
 				return nil, fmt.Errorf("release %s served by %s: %w", pl.ref, src, err)
 			}
-			err = &registry.Error{Reference: src, Registry: re.Registry, Kind: re.Kind, Err: fmt.Errorf("reading the payload: %w", err)}
+			return nil, &registry.Error{Reference: src, Registry: re.Registry, Kind: re.Kind, Err: fmt.Errorf("reading the payload: %w", err)}
 		}
-		if ctx.Err() != nil {
+		rel, err := p.newRelease(pl, img, payload)
+		if err != nil {
+			return nil, fmt.Errorf("release %s served by %s: %w", pl.ref, src, err)
+		}
+		return rel, nil
+	})
+	if err != nil {
+		var se *registry.SourcesError
+		var re *registry.Error
+		if errors.As(err, &se) || errors.As(err, &re) {
 			return nil, fmt.Errorf("looking up release %s: %w", pl.ref, err)
 		}
-		attempts = append(attempts, asRegistryError(src, err))
+		return nil, err
 	}
-	return nil, fmt.Errorf("looking up release %s: %w", pl.ref, &registry.SourcesError{Attempts: attempts})
-}
-
-// asRegistryError keeps a *registry.Error as is and wraps anything else, so
-// a SourcesError always has one entry per source.
-func asRegistryError(src string, err error) *registry.Error {
-	var re *registry.Error
-	if errors.As(err, &re) {
-		return re
-	}
-	return &registry.Error{Reference: src, Kind: registry.Other, Err: err}
+	return rel, nil
 }
 
 // coreOSArch maps container architectures to the names CoreOS streams use.
@@ -250,11 +239,11 @@ func (p *Provider) newRelease(pl *plan, img *registry.Image, payload *release.Pa
 			r.Commits[t.Name] = c
 		}
 		if s := a[release.AnnotationVersions]; s != "" {
-			vs, err := ParseBuildVersions(s)
+			vs, err := parseBuildVersions(s)
 			if err != nil {
 				r.warnf("component %s: %s: %v", t.Name, release.AnnotationVersions, err)
 			}
-			for _, k := range sortedKeys(vs) {
+			for _, k := range slices.Sorted(maps.Keys(vs)) {
 				if old, ok := r.ComponentVersions[k]; ok && old != vs[k] {
 					r.warnf("component %s says %s=%s but %s says %s=%s; keeping %s", t.Name, k, vs[k], versionFrom[k], k, old, old)
 					continue
@@ -263,7 +252,7 @@ func (p *Provider) newRelease(pl *plan, img *registry.Image, payload *release.Pa
 			}
 		}
 		if s := a[release.AnnotationVersionDisplayNames]; s != "" {
-			names, _ := ParseBuildVersions(s)
+			names, _ := parseBuildVersions(s)
 			for k, v := range names {
 				if _, ok := r.ComponentVersionNames[k]; !ok {
 					r.ComponentVersionNames[k] = v
@@ -333,21 +322,12 @@ func indexPlatforms(m *registry.Manifest) []string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// ParseBuildVersions decodes an io.openshift.build.versions (or
+// parseBuildVersions decodes an io.openshift.build.versions (or
 // version-display-names) annotation, "kubernetes=1.29.5,kubectl=1.29.5".
 // Pieces are trimmed; empty pieces are skipped. A piece without "=" or with
 // an empty name is reported, and the well-formed pieces are still returned,
 // so one bad entry does not hide the others.
-func ParseBuildVersions(s string) (map[string]string, error) {
+func parseBuildVersions(s string) (map[string]string, error) {
 	out := map[string]string{}
 	var errs []error
 	for _, piece := range strings.Split(s, ",") {

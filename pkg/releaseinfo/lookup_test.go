@@ -693,64 +693,6 @@ func TestLookupBadReferences(t *testing.T) {
 	}
 }
 
-// TestImageMetadata: digests, configs and platform selection for any image,
-// through the same mirrors.
-func TestImageMetadata(t *testing.T) {
-	source := testreg.Unreachable(t)
-	mirror := testreg.Start(t)
-	pub := publish(t, source, publishOpts{}, mirror)
-	idms := releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr)
-	itms := []entry{{source: pub.componentRepo(), mirrors: []string{mirror.Addr + "/" + synthrelease.DefaultComponentsRepo}, policy: mirrorset.NeverContactSource}}
-	cfg := compile(t, idms, itms)
-	p := newProvider(t, trust(mirror))
-
-	var multi, single synthrelease.PushedImage
-	for _, img := range pub.Pushed {
-		if img.Index && multi.Name == "" {
-			multi = img
-		}
-		if !img.Index && single.Name == "" && img.Name != "cluster-version-operator" {
-			single = img
-		}
-	}
-	if multi.Name == "" || single.Name == "" {
-		t.Fatal("publication has no multi-arch or no single-platform component")
-	}
-
-	m, err := p.ImageMetadata(t.Context(), cfg, pub.rename(single.Canonical), nil)
-	if err != nil {
-		t.Fatalf("ImageMetadata(%s) = %v", single.Name, err)
-	}
-	if m.Image != pub.rename(single.Canonical) || m.ServedBy != single.Digest || m.Config.Config.Labels["io.k8s.display-name"] != single.Name {
-		t.Errorf("%s: Image, ServedBy, labels = %s, %s, %v", single.Name, m.Image, m.ServedBy, m.Config.Config.Labels)
-	}
-
-	mm, err := p.ImageMetadata(t.Context(), cfg, pub.rename(multi.Canonical), nil)
-	if err != nil {
-		t.Fatalf("ImageMetadata(%s) = %v", multi.Name, err)
-	}
-	if mm.Digest != digestOf(multi.Canonical) || mm.PlatformDigest == mm.Digest || mm.Platform != "linux/amd64" || mm.MediaType != string(types.DockerManifestList) {
-		t.Errorf("%s: Digest, PlatformDigest, Platform, MediaType = %s, %s, %s, %s", multi.Name, mm.Digest, mm.PlatformDigest, mm.Platform, mm.MediaType)
-	}
-
-	// A tag resolves to the digest it points at, through the tag mirror.
-	_, tag, _ := strings.Cut(strings.TrimPrefix(single.Tag, mirror.Addr), ":")
-	mt, err := p.ImageMetadata(t.Context(), cfg, pub.componentRepo()+":"+tag, nil)
-	if err != nil {
-		t.Fatalf("ImageMetadata(tag) = %v", err)
-	}
-	if mt.Image != pub.rename(single.Canonical) || mt.ServedBy != single.Tag {
-		t.Errorf("tag: Image, ServedBy = %s, %s; want %s, %s", mt.Image, mt.ServedBy, pub.rename(single.Canonical), single.Tag)
-	}
-	before := mirror.Requests()
-	if _, err := p.ImageMetadata(t.Context(), cfg, pub.rename(single.Canonical), nil); err != nil {
-		t.Fatal(err)
-	}
-	if n := mirror.Requests() - before; n != 0 {
-		t.Errorf("cached metadata lookup made %d requests, want 0", n)
-	}
-}
-
 func TestParseBuildVersions(t *testing.T) {
 	tests := []struct {
 		in      string
@@ -765,12 +707,12 @@ func TestParseBuildVersions(t *testing.T) {
 		{"a=1,broken,=2", map[string]string{"a": "1"}, true},
 	}
 	for _, tt := range tests {
-		got, err := ParseBuildVersions(tt.in)
+		got, err := parseBuildVersions(tt.in)
 		if (err != nil) != tt.wantErr {
-			t.Errorf("ParseBuildVersions(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			t.Errorf("parseBuildVersions(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseBuildVersions(%q) (-want +got):\n%s", tt.in, diff)
+			t.Errorf("parseBuildVersions(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}
 }

@@ -21,9 +21,8 @@ import (
 // releases over and over; these keep every one of them warm without letting
 // a moved tag go unnoticed for long.
 const (
-	// DefaultCacheSize bounds the cached releases, and separately the
-	// cached image metadata. A cached release with 190 components is a few
-	// tens of KiB.
+	// DefaultCacheSize bounds the cached releases. A cached release with
+	// 190 components is a few tens of KiB.
 	DefaultCacheSize = 64
 	// DefaultTagTTL is how long an answer for a tag reference is trusted:
 	// tags move when a release is re-pushed or a mirror is refreshed.
@@ -80,9 +79,8 @@ func WithRegistryOptions(opts ...registry.Option) Option {
 	}
 }
 
-// WithCacheSize bounds the number of cached answers (releases and image
-// metadata are bounded separately). Zero turns caching off; concurrent
-// lookups are still collapsed into one fetch.
+// WithCacheSize bounds the number of cached releases. Zero turns caching
+// off; concurrent lookups are still collapsed into one fetch.
 func WithCacheSize(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
@@ -148,8 +146,7 @@ func RequireBootImages() Option {
 	}
 }
 
-// Provider looks releases and image metadata up through mirror sets and
-// caches the answers. It is safe for concurrent use and meant to be
+// Provider looks releases up through mirror sets and caches the answers. It is safe for concurrent use and meant to be
 // long-lived: one per process, shared by every reconciler, so they share
 // connections and the cache.
 type Provider struct {
@@ -161,7 +158,6 @@ type Provider struct {
 	clients *lru[*registry.Client]
 
 	releases *lru[*Release]
-	metadata *lru[*ImageMetadata]
 	flights  flightGroup
 }
 
@@ -190,7 +186,6 @@ func New(opts ...Option) (*Provider, error) {
 	}
 	p.clients = newLRU(DefaultSecretClients, func(c *registry.Client) { c.Close() })
 	p.releases = newLRU[*Release](o.cacheSize, nil)
-	p.metadata = newLRU[*ImageMetadata](o.cacheSize, nil)
 	return p, nil
 }
 
@@ -202,7 +197,6 @@ func (p *Provider) Close() {
 		p.base.Close()
 	}
 	p.releases.purge()
-	p.metadata.purge()
 }
 
 // client returns the registry client for a plan's pull secret.
@@ -285,8 +279,8 @@ var emptyConfig = func() *mirrorset.Config {
 	return c
 }()
 
-// plan resolves image through mirrors and builds the cache key. kind keeps
-// releases and image metadata apart.
+// plan resolves image through mirrors and builds the cache key. kind names
+// what is fetched, so that answers of different kinds never share a key.
 func (p *Provider) plan(kind string, mirrors *mirrorset.Config, image string, pullSecret []byte) (*plan, error) {
 	ref, err := imageref.Parse(image)
 	if err != nil {

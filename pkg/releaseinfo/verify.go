@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
+	"github.com/hcpmirror/hcpmirror/pkg/lint"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
@@ -37,7 +38,8 @@ const (
 // environment even when the image was reachable here. Code is the lint
 // catalogue's (docs/semantics.md §9) where one applies.
 type Note struct {
-	// Code is the lint code (HCM009, HCM017, HCM030), empty for a plain
+	// Code is the lint code (lint.CodeUnmirroredRepository,
+	// CodeTagWithoutTagMirrors, CodeKubeVirtUnmirrored), empty for a plain
 	// note.
 	Code string
 	// Message says what is wrong and what it breaks, naming the image and
@@ -119,7 +121,7 @@ func (r *VerifyReport) Unmirrored() []*Check {
 	var out []*Check
 	for i := range r.Checks {
 		for _, n := range r.Checks[i].Notes {
-			if n.Code == "HCM009" {
+			if n.Code == lint.CodeUnmirroredRepository {
 				out = append(out, &r.Checks[i])
 				break
 			}
@@ -176,6 +178,7 @@ func (p *Provider) Verify(ctx context.Context, mirrors *mirrorset.Config, image 
 		c := Check{Kind: CheckRelease, Name: "release", Image: image}
 		describe(&c, mirrors)
 		c.Err = err
+		noteTag(&c)
 		rep.Checks = []Check{c}
 		return rep, nil
 	}
@@ -227,7 +230,7 @@ func (p *Provider) Verify(ctx context.Context, mirrors *mirrorset.Config, image 
 		first := &rep.Checks[idx[0]]
 		sources := first.PullSources
 		g.Go(func() error {
-			d, err := client.HeadFromSources(gctx, sources)
+			d, err := registry.FromSources(gctx, sources, client.Head)
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
@@ -246,6 +249,9 @@ func (p *Provider) Verify(ctx context.Context, mirrors *mirrorset.Config, image 
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("verifying release %s: %w", rel.Image, err)
 	}
+	for i := range rep.Checks {
+		noteTag(&rep.Checks[i])
+	}
 	return rep, nil
 }
 
@@ -260,8 +266,9 @@ func countFailed(checks []Check) int {
 }
 
 // describe resolves a check's image and records where it would be pulled
-// from, and the findings that follow from that alone. An image that cannot
-// be resolved gets its Err now and is not asked for.
+// from, and the coverage finding that follows from that alone
+// (lint.CheckCoverage, the rule lint --release applies too). An image that
+// cannot be resolved gets its Err now and is not asked for.
 func describe(c *Check, mirrors *mirrorset.Config) {
 	ref, err := imageref.Parse(c.Image)
 	if err != nil {
@@ -281,37 +288,21 @@ func describe(c *Check, mirrors *mirrorset.Config) {
 	if len(c.PullSources) == 0 {
 		c.Err = &UnpullableError{Reference: ref.String(), Source: c.Source}
 	}
-	mirrored := false
-	for _, s := range res.PullSources {
-		if !s.IsSource {
-			mirrored = true
-		}
+	if cov := lint.CheckCoverage(mirrors, ref, c.Kind == CheckKubeVirt); !cov.Covered() {
+		c.Notes = append(c.Notes, Note{cov.Code, cov.Message(nil)})
 	}
-	if !ref.IsDigested() {
-		switch {
-		case res.Registry == nil:
-			c.Notes = append(c.Notes, Note{"HCM017", fmt.Sprintf("%s is referenced by tag and no mirror set covers it: the pull goes to the source, which is unreachable in a disconnected environment", ref)})
-		case len(res.Registry.TagMirrors) == 0:
-			what := "the pull goes to the source, which is unreachable in a disconnected environment"
-			if res.Registry.Blocked {
-				what = "the source is NeverContactSource, so the pull fails"
-			}
-			c.Notes = append(c.Notes, Note{"HCM017", fmt.Sprintf("%s is referenced by tag, but source %q has only digest mirrors, which tag pulls do not use: %s", ref, res.Registry.Prefix, what)})
-		default:
-			c.Notes = append(c.Notes, Note{"", fmt.Sprintf("%s is referenced by tag: the tag mirrors serve it, but a tag cannot be checked against the content and may move", ref)})
-		}
+}
+
+// noteTag adds, once the image was asked for, the note on a tag reference
+// that tag mirrors cover: what it means depends on whether one served it.
+func noteTag(c *Check) {
+	ref, err := imageref.Parse(c.Image)
+	if err != nil || ref.IsDigested() || len(c.Notes) > 0 {
 		return
 	}
-	if mirrored || len(c.PullSources) == 0 {
+	if c.OK() {
+		c.Notes = append(c.Notes, Note{"", fmt.Sprintf("%s is referenced by tag: a tag mirror serves it, but a tag cannot be checked against the content and may move", ref)})
 		return
 	}
-	why := "no mirror set covers it"
-	if res.Registry != nil {
-		why = fmt.Sprintf("source %q has no mirror serving digest pulls", res.Registry.Prefix)
-	}
-	if c.Kind == CheckKubeVirt {
-		c.Notes = append(c.Notes, Note{"HCM030", fmt.Sprintf("the KubeVirt boot image %s is not mirrored (%s): KubeVirt NodePools cannot boot", ref, why)})
-		return
-	}
-	c.Notes = append(c.Notes, Note{"HCM009", fmt.Sprintf("repository %s is not mirrored (%s): it is pulled from the source, which is unreachable in a disconnected environment", ref.Name(), why)})
+	c.Notes = append(c.Notes, Note{"", fmt.Sprintf("%s is referenced by tag and no tag mirror served it; a digest reference would let digest mirrors serve it and be checked against the content", ref)})
 }

@@ -258,3 +258,30 @@ func TestVerifyUnmirroredFails(t *testing.T) {
 		t.Error("OK() = false: a warning (HCM017) alone must not fail verify")
 	}
 }
+
+// TestVerifyTagReleaseUnserved: a release asked for by tag, whose tag
+// mirror is down, is missing, and its note does not claim that the tag
+// mirrors serve it.
+func TestVerifyTagReleaseUnserved(t *testing.T) {
+	source := testreg.Unreachable(t)
+	mirror := testreg.Start(t)
+	pub := publish(t, source, publishOpts{}, mirror)
+	down := closedAddr(t)
+	itms := []entry{{source: pub.releaseRepo(), mirrors: []string{down + "/" + synthrelease.DefaultReleaseRepo}, policy: mirrorset.NeverContactSource}}
+	cfg := compile(t, releaseMirrors(pub, mirrorset.NeverContactSource, mirror.Addr), itms)
+	rep, err := newProvider(t, trust(mirror)).Verify(t.Context(), cfg, pub.releaseTag, nil, VerifyOptions{})
+	if err != nil {
+		t.Fatalf("Verify() = %v", err)
+	}
+	if len(rep.Checks) != 1 || rep.Checks[0].OK() {
+		t.Fatalf("checks = %+v, want the release image alone, missing", rep.Checks)
+	}
+	for _, n := range rep.Checks[0].Notes {
+		if strings.Contains(n.Message, "serve it") && !strings.Contains(n.Message, "no tag mirror served it") {
+			t.Errorf("note %q says the tag mirrors serve a release nothing served", n.Message)
+		}
+	}
+	if len(rep.Checks[0].Notes) != 1 || !strings.Contains(rep.Checks[0].Notes[0].Message, "no tag mirror served it") {
+		t.Errorf("notes = %v, want one saying no tag mirror served it", rep.Checks[0].Notes)
+	}
+}
