@@ -72,4 +72,5 @@ var subcommands = []func() *cobra.Command{
 	newReleaseCommand,
 	newVerifyCommand,
 	newRegistryCommand,
+	newMirrorCommand,
 }
