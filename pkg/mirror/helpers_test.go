@@ -36,7 +36,13 @@ type lab struct {
 // given versions (each with components components) into stable-4.16.
 func newLab(t *testing.T, components int, versions ...string) *lab {
 	t.Helper()
-	l := &lab{upstream: testreg.Start(t), dest: testreg.Start(t), releases: map[string]*release.Published{}}
+	return newLabWith(t, nil, nil, components, versions...)
+}
+
+// newLabWith is newLab with options (faults) for the two registries.
+func newLabWith(t *testing.T, upOpts, destOpts []testreg.Option, components int, versions ...string) *lab {
+	t.Helper()
+	l := &lab{upstream: testreg.Start(t, upOpts...), dest: testreg.Start(t, destOpts...), releases: map[string]*release.Published{}}
 	l.graphs = map[string]map[string]*cincinnati.Graph{"stable-4.16": {"amd64": {Version: 1}}}
 	srv := httptest.NewServer(cincinnati.Handler(l.graphs))
 	t.Cleanup(srv.Close)
