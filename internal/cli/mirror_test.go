@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/mirror"
+)
+
+// TestMirrorCommand runs registry to registry through the command line and
+// reads the workspace with resolve, lint and merge, as users will.
+func TestMirrorCommand(t *testing.T) {
+	up, dest := testreg.Start(t), testreg.Start(t)
+	img, err := random.Image(1024, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := up.Addr + "/ns/app:1.0"
+	r, _ := name.ParseReference(src)
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	isc := filepath.Join(dir, "isc.yaml")
+	if err := os.WriteFile(isc, []byte(`apiVersion: mirror.openshift.io/v2alpha1
+kind: ImageSetConfiguration
+mirror:
+  additionalImages:
+  - name: `+src+`
+  - name: `+up.Addr+`/ns/missing:1
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := filepath.Join(dir, "ws")
+	access := []string{"--insecure-registry", up.Addr, "--insecure-registry", dest.Addr}
+	base := append([]string{"mirror", "-c", isc, "--workspace", ws, "docker://" + dest.Addr + "/mirror"}, access...)
+
+	// Dry run: the mapping and resources it would write, nothing copied.
+	code, out := runHcpmirror(t, append(base, "--dry-run"), nil)
+	if code != 0 {
+		t.Fatalf("dry run: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "working-dir", "dry-run", mirror.MappingFile)); err != nil {
+		t.Errorf("dry run wrote no mapping: %v", err)
+	}
+	if dest.Requests() > 0 {
+		t.Errorf("dry run made %d requests to the destination", dest.Requests())
+	}
+
+	// The missing image fails the run (exit 1), naming it and the side.
+	code, out = runHcpmirror(t, base, nil)
+	if code != 1 || !strings.Contains(out, "FAILED: "+up.Addr+"/ns/missing:1") || !strings.Contains(out, "source side [not found]") {
+		t.Fatalf("run with a missing image: exit %d\n%s", code, out)
+	}
+	code, out = runHcpmirror(t, append(base, "-o", "json"), nil)
+	var rep mirror.Report
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):strings.LastIndex(out, "}")+1]), &rep); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, out)
+	}
+	if code != 1 || rep.Present != 1 || rep.Failed != 1 {
+		t.Errorf("second run: exit %d, %d present, %d failed", code, rep.Present, rep.Failed)
+	}
+
+	// The workspace reads as oc-mirror v2 output.
+	code, out = runHcpmirror(t, []string{"resolve", "-f", ws, src}, nil)
+	if code != 0 || !strings.Contains(out, "1. "+dest.Addr+"/mirror/ns/app:1.0") {
+		t.Errorf("resolve -f workspace: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"lint", "-f", ws}, {"merge", "-f", ws, "-o", filepath.Join(dir, "merged")}} {
+		if code, out := runHcpmirror(t, args, nil); code != 0 {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
+
+func TestMirrorCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mirror", "docker://m.local"}, "-c ISC.yaml is required"},
+		{[]string{"mirror", "-c", "x", "docker://m.local"}, "--workspace DIR is required"},
+		{[]string{"mirror", "-c", "x", "--from", "file://" + dir, "file://" + dir}, "--from needs a docker:// destination"},
+		{[]string{"mirror", "-c", "x", "--from", dir, "docker://m.local"}, "want file://DIR"},
+		{[]string{"mirror", "-c", "x", "--workspace", dir, "m.local:5000"}, "want docker://HOST[:PORT][/PATH] or file://DIR"},
+		{[]string{"mirror", "-c", "x", "--workspace", dir, "docker://m.local", "--parallel", "0"}, "--parallel 0"},
+		{[]string{"mirror", "-c", "x", "--workspace", dir, "docker://m.local", "-o", "yaml"}, `--output "yaml"`},
+	} {
+		code, out := runHcpmirror(t, tc.args, nil)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, out)
+		}
+	}
+}
