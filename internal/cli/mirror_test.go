@@ -74,6 +74,10 @@ mirror:
 	if code != 0 || !strings.Contains(out, "1. "+dest.Addr+"/mirror/ns/app:1.0") {
 		t.Errorf("resolve -f workspace: exit %d\n%s", code, out)
 	}
+	code, out = runHcpmirror(t, append([]string{"verify", "-c", isc, "-f", ws}, access...), nil)
+	if code != 1 || !strings.Contains(out, "ns/missing:1") {
+		t.Errorf("verify -c with an unmirrored image: exit %d\n%s", code, out)
+	}
 	for _, args := range [][]string{{"lint", "-f", ws}, {"merge", "-f", ws, "-o", filepath.Join(dir, "merged")}} {
 		if code, out := runHcpmirror(t, args, nil); code != 0 {
 			t.Errorf("%v: exit %d\n%s", args, code, out)

@@ -67,6 +67,8 @@ func newVerifyCommand() *cobra.Command {
 		sets        setFlags
 		reg         registryFlags
 		image       string
+		iscPath     string
+		graphURL    string
 		concurrency int
 		quiet       bool
 		output      string
@@ -99,8 +101,11 @@ Exit status 1 if anything is missing.`,
   hcpmirror verify -f idms.yaml -q --release ... && echo mirrored`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if image == "" {
+			if image == "" && iscPath == "" {
 				return fmt.Errorf("--release is required: the release image to verify")
+			}
+			if image != "" && iscPath != "" {
+				return fmt.Errorf("give --release or -c, not both")
 			}
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
@@ -124,7 +129,12 @@ Exit status 1 if anything is missing.`,
 				bar = &progressBar{w: stderr}
 				opts.Progress = bar.update
 			}
-			rep, err := p.Verify(cmd.Context(), cfg, image, nil, opts)
+			var rep *releaseinfo.VerifyReport
+			if iscPath != "" {
+				rep, err = verifyImageSet(cmd.Context(), p, cfg, iscPath, graphURL, reg, opts)
+			} else {
+				rep, err = p.Verify(cmd.Context(), cfg, image, nil, opts)
+			}
 			bar.clear()
 			if err != nil {
 				return err
@@ -165,7 +175,9 @@ Exit status 1 if anything is missing.`,
 	}
 	sets.register(cmd)
 	reg.register(cmd)
-	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (required)")
+	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (or -c)")
+	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images); see --graph-url")
+	cmd.Flags().StringVar(&graphURL, "graph-url", "", "update graph endpoint for -c (default $UPDATE_URL_OVERRIDE, else OpenShift's public update service)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing images, on stderr; no progress bar")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")

@@ -138,6 +138,22 @@ func TestMirrorToMirror(t *testing.T) {
 			}
 		}
 	}
+	// verify -c: every image the configuration names, through the sets.
+	vr, err := VerifyImageSet(t.Context(), p, l.client, cfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2*(testComponents+2) + 1; len(vr.Checks) != want || !vr.OK() {
+		t.Errorf("VerifyImageSet: %d checks (want %d), %d missing", len(vr.Checks), want, len(vr.Missing()))
+	}
+	empty, _ := mirrorset.Compile(nil)
+	vr, err = VerifyImageSet(t.Context(), p, l.client, empty, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr.OK() {
+		t.Error("VerifyImageSet without mirror sets and with the upstream stopped: OK")
+	}
 	crFiles, _ := os.ReadDir(filepath.Join(ws, WorkingDir, ClusterResources))
 	var names []string
 	for _, f := range crFiles {
