@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vbauerster/mpb/v8"
@@ -18,6 +19,10 @@ import (
 	"github.com/hcpmirror/hcpmirror/pkg/mirror"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
+
+// uploadTimeout bounds one HTTP attempt of a mirror run, a layer upload
+// included.
+const uploadTimeout = 15 * time.Minute
 
 func newMirrorCommand() *cobra.Command {
 	var (
@@ -121,7 +126,10 @@ or destination) and why. Ctrl-C stops within seconds; run again to finish.`,
 					fmt.Fprintf(stderr, "note: %s\n", n)
 				}
 			}
-			client, err := registry.New(reg.options()...)
+			// Each attempt is bounded until its response headers; an
+			// upload's headers come after its whole body, so the default
+			// bound would cut large layers on slow links.
+			client, err := registry.New(append(reg.options(), registry.WithTimeout(uploadTimeout))...)
 			if err != nil {
 				return err
 			}

@@ -202,12 +202,13 @@ type copier struct {
 	prog Progress
 
 	mu    sync.Mutex
-	blobs map[string]*flight // repo@digest -> upload in progress or done
+	blobs map[string]*flight // "@digest" (anywhere) or "repo@digest" -> upload in progress or done
 }
 
 // flight is one blob upload other images may wait for.
 type flight struct {
 	done chan struct{}
+	val  string
 	err  error
 }
 
@@ -291,10 +292,44 @@ func (c *copier) copyManifest(ctx context.Context, im Image, ref string, want v1
 	return raw, mt, nil
 }
 
-// copyBlob stores one blob in repo once, however many images need it at
-// the same time.
+// copyBlob stores one blob in repo. A blob is sent to the target at most
+// once, however many images and repositories need it at the same time:
+// the first image uploads it into its repository, the others wait and then
+// put it into theirs, which the registry target does by a cross-repository
+// mount (and the disk target by finding the file).
 func (c *copier) copyBlob(ctx context.Context, repo, ref string, d v1.Descriptor, sent *atomic.Int64) error {
-	key := repo + "@" + d.Digest.String()
+	put := func() (string, error) {
+		var srcErr atomic.Bool
+		n, err := c.dst.PutBlob(ctx, repo, d, func() (io.ReadCloser, error) {
+			rc, err := c.src.Blob(ctx, ref, d)
+			if err != nil {
+				srcErr.Store(true)
+				return nil, err
+			}
+			return &countingReader{rc: rc, prog: c.prog, failed: &srcErr}, nil
+		})
+		sent.Add(n)
+		if err != nil {
+			side := SideDestination
+			if srcErr.Load() {
+				side = SideSource
+			}
+			return "", &copyError{side, fmt.Errorf("blob %s: %w", d.Digest, err)}
+		}
+		return repo, nil
+	}
+	first, err := c.once(ctx, "@"+d.Digest.String(), put)
+	if err != nil || first == repo {
+		return err
+	}
+	_, err = c.once(ctx, repo+"@"+d.Digest.String(), put)
+	return err
+}
+
+// once runs fn for key unless it ran successfully before or is running: then
+// it waits and returns that run's result. A failed run is forgotten, so the
+// next caller tries again.
+func (c *copier) once(ctx context.Context, key string, fn func() (string, error)) (string, error) {
 	for {
 		c.mu.Lock()
 		f, ok := c.blobs[key]
@@ -302,45 +337,25 @@ func (c *copier) copyBlob(ctx context.Context, repo, ref string, d v1.Descriptor
 			f = &flight{done: make(chan struct{})}
 			c.blobs[key] = f
 			c.mu.Unlock()
-			break
+			f.val, f.err = fn()
+			if f.err != nil {
+				c.mu.Lock()
+				delete(c.blobs, key)
+				c.mu.Unlock()
+			}
+			close(f.done)
+			return f.val, f.err
 		}
 		c.mu.Unlock()
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return &copyError{SideSource, ctx.Err()}
+			return "", &copyError{SideSource, ctx.Err()}
 		}
 		if f.err == nil {
-			return nil
+			return f.val, nil
 		}
-		// The other image's upload failed: try again ourselves.
-		c.mu.Lock()
-		if c.blobs[key] == f {
-			delete(c.blobs, key)
-		}
-		c.mu.Unlock()
 	}
-	f := c.blobs[key]
-	var srcErr atomic.Bool
-	n, err := c.dst.PutBlob(ctx, repo, d, func() (io.ReadCloser, error) {
-		rc, err := c.src.Blob(ctx, ref, d)
-		if err != nil {
-			srcErr.Store(true)
-			return nil, err
-		}
-		return &countingReader{rc: rc, prog: c.prog, failed: &srcErr}, nil
-	})
-	if err != nil {
-		side := SideDestination
-		if srcErr.Load() {
-			side = SideSource
-		}
-		err = &copyError{side, fmt.Errorf("blob %s: %w", d.Digest, err)}
-	}
-	sent.Add(n)
-	f.err = err
-	close(f.done)
-	return err
 }
 
 // countingReader reports bytes read and remembers whether the source failed.

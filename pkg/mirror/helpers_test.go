@@ -43,10 +43,8 @@ func newLab(t *testing.T, components int, versions ...string) *lab {
 func newLabWith(t *testing.T, upOpts, destOpts []testreg.Option, components int, versions ...string) *lab {
 	t.Helper()
 	l := &lab{upstream: testreg.Start(t, upOpts...), dest: testreg.Start(t, destOpts...), releases: map[string]*release.Published{}}
-	l.graphs = map[string]map[string]*cincinnati.Graph{"stable-4.16": {"amd64": {Version: 1}}}
-	srv := httptest.NewServer(cincinnati.Handler(l.graphs))
-	t.Cleanup(srv.Close)
-	l.graphURL = srv.URL + "/graph"
+	l.graphs = newGraphs()
+	l.graphURL = startGraph(t, l.graphs) + "/graph"
 	for i, v := range versions {
 		l.publish(t, v, int64(i+1), components)
 	}
@@ -56,13 +54,38 @@ func newLabWith(t *testing.T, upOpts, destOpts []testreg.Option, components int,
 	}
 	l.additional = l.upstream.Addr + "/karmab/origin-keepalived-ipfailover:latest"
 	push(t, l.additional, img)
-	c, err := registry.New(registry.WithoutDefaultAuthFile(), registry.WithInsecureRegistry(l.upstream.Addr), registry.WithInsecureRegistry(l.dest.Addr))
+	l.client = mustClient(t, l.upstream, l.dest)
+	return l
+}
+
+// mustClient is a registry client for plain-HTTP test registries.
+func mustClient(t *testing.T, regs ...*testreg.Registry) *registry.Client {
+	t.Helper()
+	opts := []registry.Option{registry.WithoutDefaultAuthFile()}
+	for _, r := range regs {
+		opts = append(opts, registry.WithInsecureRegistry(r.Addr))
+	}
+	c, err := registry.New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	l.client = c
-	return l
+	return c
+}
+
+func newGraphs() map[string]map[string]*cincinnati.Graph {
+	return map[string]map[string]*cincinnati.Graph{"stable-4.16": {"amd64": {Version: 1}}}
+}
+
+// startGraph serves the graphs on 127.0.0.1 and returns the base URL.
+func startGraph(t *testing.T, graphs map[string]map[string]*cincinnati.Graph) string {
+	srv := httptest.NewServer(cincinnati.Handler(graphs))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func nodeFor(pub *release.Published) cincinnati.Node {
+	return cincinnati.Node{Version: pub.Version, Payload: pub.MirrorRelease}
 }
 
 func push(t *testing.T, ref string, img v1.Image) {
@@ -105,7 +128,7 @@ func (l *lab) publish(t *testing.T, version string, seed int64, components int) 
 	}
 	l.releases[version] = pub
 	g := l.graphs["stable-4.16"]["amd64"]
-	g.Nodes = append(g.Nodes, cincinnati.Node{Version: version, Payload: pub.MirrorRelease})
+	g.Nodes = append(g.Nodes, nodeFor(pub))
 	if n := len(g.Nodes); n > 1 {
 		g.Edges = append(g.Edges, [2]int{n - 2, n - 1})
 	}

@@ -26,6 +26,7 @@ import (
 	// Registered by name in distribution's factories; the configuration
 	// below refers to them as "htpasswd" and "inmemory".
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
@@ -41,6 +42,7 @@ type options struct {
 	middlewares []Middleware
 	log         io.Writer
 	ready       func(*Registry)
+	storageDir  string
 }
 
 // WithTLS serves HTTPS with a certificate from a CA made for this registry
@@ -109,6 +111,20 @@ func WithHandler(mw ...Middleware) Option {
 			}
 		}
 		o.middlewares = append(o.middlewares, mw...)
+		return nil
+	}
+}
+
+// WithStorageDir stores blobs and manifests under dir (distribution's
+// filesystem driver) instead of in memory. The in-memory driver copies a
+// blob's whole buffer on every write, so large layers make it the
+// bottleneck; benchmarks that push tens of MB per layer use a directory.
+func WithStorageDir(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return errors.New("storage directory is empty")
+		}
+		o.storageDir = dir
 		return nil
 	}
 }
@@ -258,13 +274,19 @@ func Listen(addr string, opts ...Option) (*Registry, error) {
 	}
 
 	config := &configuration.Configuration{}
+	storage := configuration.Storage{"inmemory": configuration.Parameters{}}
+	if o.storageDir != "" {
+		storage = configuration.Storage{"filesystem": configuration.Parameters{"rootdirectory": o.storageDir}}
+	}
 	config.Storage = configuration.Storage{
-		"inmemory": configuration.Parameters{},
-		"delete":   configuration.Parameters{"enabled": true},
+		"delete": configuration.Parameters{"enabled": true},
 		// The purger is a goroutine that outlives nothing useful here.
 		"maintenance": configuration.Parameters{
 			"uploadpurging": map[any]any{"enabled": false},
 		},
+	}
+	for k, v := range storage {
+		config.Storage[k] = v
 	}
 	config.HTTP.Secret = randomHex(16)
 	if o.user != "" {
