@@ -60,6 +60,10 @@ mirror:
 	if code != 1 || !strings.Contains(out, "FAILED: "+up.Addr+"/ns/missing:1") || !strings.Contains(out, "source side [not found]") {
 		t.Fatalf("run with a missing image: exit %d\n%s", code, out)
 	}
+	// Not a terminal: plain progress lines on stderr, one per image.
+	if !strings.Contains(out, "mirroring 2 images\n") || !strings.Contains(out, "] copied "+src+" -> ns/app:1.0") {
+		t.Errorf("no plain progress lines:\n%s", out)
+	}
 	code, out = runHcpmirror(t, append(base, "-o", "json"), nil)
 	var rep mirror.Report
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):strings.LastIndex(out, "}")+1]), &rep); err != nil {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,19 +166,44 @@ type timed struct {
 func runTimed(t *testing.T, bin string, args ...string) (timed, []byte) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	out, err := cmd.Output()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Peak RSS from /proc (VmHWM), sampled until the process exits: the
+	// rusage of a child started by a large test process reports the
+	// parent's size.
+	var hwm atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kb int64
+						fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+						if kb > hwm.Load() {
+							hwm.Store(kb)
+						}
+					}
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(stop)
 	d := time.Since(start)
 	if err != nil {
-		t.Fatalf("%s %v: %v\n%s\n%s", bin, args, err, stderr.String(), out)
+		t.Fatalf("%s %v: %v\n%s\n%s", bin, args, err, stderr.String(), stdout.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss
-	}
-	return timed{d, rss}, out
+	return timed{d, hwm.Load()}, []byte(stdout.String())
 }
 
 // uniqueBytes sums the distinct blobs of the mirrored images.
