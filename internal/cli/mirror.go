@@ -129,7 +129,9 @@ or destination) and why. Ctrl-C stops within seconds; run again to finish.`,
 			// Each attempt is bounded until its response headers; an
 			// upload's headers come after its whole body, so the default
 			// bound would cut large layers on slow links.
-			client, err := registry.New(append(reg.options(), registry.WithTimeout(uploadTimeout))...)
+			// --parallel images each stream a few blobs: let that many
+			// requests per registry be in flight.
+			client, err := registry.New(append(reg.options(), registry.WithTimeout(uploadTimeout), registry.WithMaxConcurrentPerRegistry(max(registry.DefaultMaxConcurrentPerRegistry, 2*parallel)))...)
 			if err != nil {
 				return err
 			}

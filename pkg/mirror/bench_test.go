@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +44,7 @@ func TestBenchmarkMirror(t *testing.T) {
 	up := testreg.Start(t, testreg.WithStorageDir(filepath.Join(store, "upstream")))
 	dest := testreg.Start(t, testreg.WithStorageDir(filepath.Join(store, "dest")))
 	destSkopeo := testreg.Start(t, testreg.WithStorageDir(filepath.Join(store, "dest-skopeo")))
+	dest16 := testreg.Start(t, testreg.WithStorageDir(filepath.Join(store, "dest-16")))
 	l := &lab{upstream: up, dest: dest, releases: map[string]*release.Published{}}
 	l.graphs = newGraphs()
 	srv := startGraph(t, l.graphs)
@@ -99,7 +102,9 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	ws := filepath.Join(dir, "ws")
 	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
+	cpu0 := selfCPU()
 	cold, rep := runTimed(t, bin, args...)
+	regCPU := selfCPU() - cpu0
 	var r Report
 	if err := json.Unmarshal(rep, &r); err != nil {
 		t.Fatalf("report: %v\n%s", err, rep)
@@ -139,6 +144,10 @@ func TestBenchmarkMirror(t *testing.T) {
 	unique := uniqueBytes(t, up, r)
 	t.Logf("workload: %d images, %.1f MiB of unique blobs", len(r.Results), float64(unique)/(1<<20))
 	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10)
+	t.Logf("  CPU: hcpmirror %v, the three registries (this process) %v, over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), cold.d.Round(time.Millisecond), runtime.NumCPU())
+	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
+	c16, _ := runTimed(t, bin, args16...)
+	t.Logf("hcpmirror cold --parallel 16: %v", c16.d.Round(time.Millisecond))
 	t.Logf("hcpmirror no-change: %v (%.1f%% of cold), %d present", warm.d.Round(time.Millisecond), 100*warm.d.Seconds()/cold.d.Seconds(), r2.Present)
 
 	if sk, err := exec.LookPath("skopeo"); err != nil {
@@ -161,6 +170,14 @@ func TestBenchmarkMirror(t *testing.T) {
 type timed struct {
 	d   time.Duration
 	rss int64 // KiB
+	cpu time.Duration
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func runTimed(t *testing.T, bin string, args ...string) (timed, []byte) {
@@ -203,7 +220,7 @@ func runTimed(t *testing.T, bin string, args ...string) (timed, []byte) {
 	if err != nil {
 		t.Fatalf("%s %v: %v\n%s\n%s", bin, args, err, stderr.String(), stdout.String())
 	}
-	return timed{d, hwm.Load()}, []byte(stdout.String())
+	return timed{d, hwm.Load(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, []byte(stdout.String())
 }
 
 // uniqueBytes sums the distinct blobs of the mirrored images.

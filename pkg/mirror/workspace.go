@@ -300,7 +300,10 @@ func (w Workspace) WriteResources(recs []Record, o ResourceOptions) (*Resources,
 	if o.Report != nil {
 		// Beside cluster-resources, not in it: every reader of that
 		// directory takes *.json for Kubernetes objects.
-		rp := filepath.Join(filepath.Dir(dir), ReportFile)
+		rp := filepath.Join(w.Dir, WorkingDir, ReportFile)
+		if o.Dir != "" {
+			rp = filepath.Join(o.Dir, ReportFile)
+		}
 		if err := atomicfile.WriteFile(rp, o.Report, atomicfile.DefaultPerm); err != nil {
 			return nil, fmt.Errorf("writing the run report: %w", err)
 		}
