@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -107,5 +110,59 @@ func TestMirrorCommandUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, out)
 		}
+	}
+}
+
+// TestMirrorCommandInterrupt: cancelling the command (Ctrl-C) ends it within
+// seconds with status 130, and running it again finishes the job.
+func TestMirrorCommandInterrupt(t *testing.T) {
+	up := testreg.Start(t)
+	release := make(chan struct{})
+	var hold testreg.Switch
+	dest := testreg.Start(t, testreg.WithHandler(hold.Wrap))
+	dir := t.TempDir()
+	body := "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n"
+	for i := range 6 {
+		img, err := random.Image(4096, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := up.Addr + "/ns/app-" + string(rune('a'+i)) + ":1"
+		r, _ := name.ParseReference(ref)
+		if err := remote.Write(r, img); err != nil {
+			t.Fatal(err)
+		}
+		body += "  - name: " + ref + "\n"
+	}
+	isc := filepath.Join(dir, "isc.yaml")
+	if err := os.WriteFile(isc, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws"), "-q", "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "docker://" + dest.Addr + "/m"}
+	hold.Set(testreg.Hold(release))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- Execute(ctx, args, strings.NewReader(""), &out, &errOut)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 130 {
+			t.Errorf("interrupted: exit %d, want 130", code)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("took %v to stop", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not stop within 10s of the interrupt")
+	}
+	close(release)
+	hold.Set(nil)
+	if code, out := runHcpmirror(t, args, nil); code != 0 {
+		t.Errorf("second run: exit %d\n%s", code, out)
 	}
 }
