@@ -166,3 +166,38 @@ func TestMirrorCommandInterrupt(t *testing.T) {
 		t.Errorf("second run: exit %d\n%s", code, out)
 	}
 }
+
+// TestMirrorWorkspaceLints: the release resources a mirror run writes pass
+// lint (both release repositories covered, no root-only source) and merge
+// to themselves.
+func TestMirrorWorkspaceLints(t *testing.T) {
+	d := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	root := "registry.sample.lab:5000/ocp"
+	recs := []mirror.Record{
+		{Image: mirror.Image{Source: "quay.io/openshift-release-dev/ocp-release@" + d("a"), Repo: mirror.ReleaseImagesRepo, Tag: "4.16.3-x86_64", Kind: mirror.KindRelease, DigestPull: true, TagPull: true}, Root: root, Digest: d("a")},
+		{Image: mirror.Image{Source: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@" + d("b"), Repo: mirror.ComponentsRepo, Tag: "4.16.3-x86_64-etcd", Kind: mirror.KindComponent, DigestPull: true}, Root: root, Digest: d("b")},
+		{Image: mirror.Image{Source: "quay.io/karmab/origin-keepalived-ipfailover:latest", Repo: "karmab/origin-keepalived-ipfailover", Tag: "latest", Kind: mirror.KindAdditional, TagPull: true}, Root: root, Digest: d("c")},
+	}
+	ws := t.TempDir()
+	if _, err := (mirror.Workspace{Dir: ws}).WriteResources(recs, mirror.ResourceOptions{ICSP: true}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runHcpmirror(t, []string{"lint", "-f", ws}, nil); code != 0 || strings.Contains(out, " E ") {
+		t.Errorf("lint -f workspace: exit %d\n%s", code, out)
+	}
+	out := filepath.Join(t.TempDir(), "merged")
+	if code, o := runHcpmirror(t, []string{"merge", "-f", ws, "-o", out}, nil); code != 0 {
+		t.Fatalf("merge: exit %d\n%s", code, o)
+	}
+	for _, f := range []string{"idms-hcpmirror.yaml", "itms-hcpmirror.yaml"} {
+		a, _ := os.ReadFile(filepath.Join(ws, "working-dir", "cluster-resources", f))
+		b, _ := os.ReadFile(filepath.Join(out, f))
+		if string(a) != string(b) {
+			t.Errorf("merge of the workspace changes %s:\n%s\nvs\n%s", f, a, b)
+		}
+	}
+	code, o := runHcpmirror(t, []string{"resolve", "-f", ws, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"}, nil)
+	if code != 0 || !strings.Contains(o, "1. "+root+"/openshift/release-images:4.16.3-x86_64") {
+		t.Errorf("resolve the release tag: exit %d\n%s", code, o)
+	}
+}
