@@ -219,17 +219,10 @@ func printMirrorReport(w io.Writer, rep *mirror.Report) {
 		verb = "planned"
 	}
 	fmt.Fprintf(w, "%d images: %d %s, %d already present, %d failed, %d blocked; %s sent in %.1fs\n",
-		len(rep.Results), rep.Copied+plannedCount(rep), verb, rep.Present, rep.Failed, len(rep.Blocked), humanBytes(rep.Bytes), rep.Seconds)
+		len(rep.Results), rep.Copied+rep.Planned, verb, rep.Present, rep.Failed, len(rep.Blocked), humanBytes(rep.Bytes), rep.Seconds)
 	if cr := rep.ClusterResources; cr != nil {
 		fmt.Fprintf(w, "cluster resources in %s: %s\n", cr.Dir, strings.Join(cr.Files, ", "))
 	}
-}
-
-func plannedCount(rep *mirror.Report) int {
-	if !rep.DryRun {
-		return 0
-	}
-	return len(rep.Results)
 }
 
 func humanBytes(n int64) string {
@@ -275,7 +268,7 @@ func (m *mirrorProgress) Start(n int) {
 		fmt.Fprintf(m.w, "mirroring %d images\n", n)
 		return
 	}
-	m.p = mpb.New(mpb.WithOutput(m.w), mpb.WithWidth(40))
+	m.p = mpb.New(mpb.WithOutput(m.w), mpb.WithWidth(40), mpb.WithAutoRefresh())
 	m.images = m.p.AddBar(int64(n),
 		mpb.PrependDecorators(decor.Name("images "), decor.CountersNoUnit("%d/%d")),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
@@ -316,7 +309,9 @@ func (m *mirrorProgress) wait() {
 	if m == nil || m.p == nil {
 		return
 	}
-	m.images.Abort(false)
+	// Complete both bars where they stand (an interrupted run stops short
+	// of its total), so the last frame stays on the screen.
+	m.images.SetTotal(-1, true)
 	m.data.SetTotal(-1, true)
 	m.p.Wait()
 }

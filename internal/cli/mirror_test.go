@@ -47,9 +47,10 @@ mirror:
 	base := append([]string{"mirror", "-c", isc, "--workspace", ws, "docker://" + dest.Addr + "/mirror"}, access...)
 
 	// Dry run: the mapping and resources it would write, nothing copied.
+	// The missing image is found by the dry run already.
 	code, out := runHcpmirror(t, append(base, "--dry-run"), nil)
-	if code != 0 {
-		t.Fatalf("dry run: %s", out)
+	if code != 1 || !strings.Contains(out, "FAILED: "+up.Addr+"/ns/missing:1") || !strings.Contains(out, "1 planned") {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(ws, "working-dir", "dry-run", mirror.MappingFile)); err != nil {
 		t.Errorf("dry run wrote no mapping: %v", err)
@@ -199,5 +200,33 @@ func TestMirrorWorkspaceLints(t *testing.T) {
 	code, o := runHcpmirror(t, []string{"resolve", "-f", ws, "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"}, nil)
 	if code != 0 || !strings.Contains(o, "1. "+root+"/openshift/release-images:4.16.3-x86_64") {
 		t.Errorf("resolve the release tag: exit %d\n%s", code, o)
+	}
+}
+
+// TestMirrorProgress drives both displays: the live one (as on a terminal)
+// ends cleanly and shows images and bytes; the plain one prints a line per
+// image, failures with their side.
+func TestMirrorProgress(t *testing.T) {
+	for _, terminal := range []bool{true, false} {
+		var buf bytes.Buffer
+		p := newMirrorProgress(&buf, terminal)
+		p.Start(2)
+		im := mirror.Image{Source: "quay.io/a/b:1", Repo: "a/b", Tag: "1"}
+		p.ImageStarted(im)
+		p.Bytes(3 << 20)
+		p.ImageDone(mirror.Result{Image: im, Status: mirror.StatusCopied})
+		p.ImageStarted(im)
+		p.ImageDone(mirror.Result{Image: im, Status: mirror.StatusFailed, Side: mirror.SideDestination, Error: "denied"})
+		p.wait()
+		out := buf.String()
+		want := []string{"images", "2/2", "MiB"}
+		if !terminal {
+			want = []string{"mirroring 2 images\n", "[1/2] copied quay.io/a/b:1 -> a/b:1\n", "[2/2] failed quay.io/a/b:1 -> a/b:1 (destination: denied)\n"}
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("terminal=%v: output lacks %q:\n%s", terminal, w, out)
+			}
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hcpmirror/hcpmirror/pkg/imageset"
@@ -66,6 +67,7 @@ type Report struct {
 	Results     []Result  `json:"results"`
 	Blocked     []Blocked `json:"blocked,omitempty"`
 	Notes       []string  `json:"notes,omitempty"`
+	Planned     int       `json:"planned,omitempty"`
 	Copied      int       `json:"copied"`
 	Present     int       `json:"present"`
 	Failed      int       `json:"failed"`
@@ -135,14 +137,14 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 	}
 
 	if o.DryRun {
-		for _, im := range images {
-			rep.Results = append(rep.Results, Result{Image: im, Status: StatusPlanned})
-		}
+		rep.Results = resolve(ctx, src, images, o.Parallel)
 	} else {
 		rep.Results = Copy(ctx, src, dst, images, CopyOptions{Parallel: o.Parallel, Progress: o.Progress})
 	}
 	for _, r := range rep.Results {
 		switch r.Status {
+		case StatusPlanned:
+			rep.Planned++
 		case StatusCopied:
 			rep.Copied++
 		case StatusPresent:
@@ -194,11 +196,45 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 	return rep, nil
 }
 
+// resolve is a dry run's copy: every source is asked for its digest (one
+// HEAD for a tag, nothing for a digest reference), nothing is written.
+func resolve(ctx context.Context, src Source, images []Image, parallel int) []Result {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	out := make([]Result, len(images))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, im := range images {
+		out[i] = Result{Image: im, Status: StatusPlanned}
+		if d, ok := digestOf(im.Source); ok {
+			out[i].Digest = d.String()
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			d, err := src.Digest(ctx, im.Source)
+			if err != nil {
+				out[i] = failed(im, &copyError{SideSource, err})
+				return
+			}
+			out[i].Digest = d.String()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // mergeRecords adds planned results to recs without writing them.
 func mergeRecords(recs []Record, root string, results []Result) []Record {
 	out := append([]Record(nil), recs...)
 	for _, r := range results {
-		out = append(out, Record{Image: r.Image, Root: root, Digest: r.Digest})
+		if r.Status == StatusPlanned {
+			out = append(out, Record{Image: r.Image, Root: root, Digest: r.Digest})
+		}
 	}
 	return out
 }
