@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
@@ -102,9 +103,10 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	ws := filepath.Join(dir, "ws")
 	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
-	cpu0 := selfCPU()
+	cpu0, up0, dest0 := selfCPU(), up.Requests(), dest.Requests()
 	cold, rep := runTimed(t, bin, args...)
 	regCPU := selfCPU() - cpu0
+	upReq, destReq := up.Requests()-up0, dest.Requests()-dest0
 	var r Report
 	if err := json.Unmarshal(rep, &r); err != nil {
 		t.Fatalf("report: %v\n%s", err, rep)
@@ -143,7 +145,7 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	unique := uniqueBytes(t, up, r)
 	t.Logf("workload: %d images, %.1f MiB of unique blobs", len(r.Results), float64(unique)/(1<<20))
-	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10)
+	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB; requests: %d to the upstream, %d to the mirror", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10, upReq, destReq)
 	t.Logf("  CPU: hcpmirror %v, the three registries (this process) %v, over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), cold.d.Round(time.Millisecond), runtime.NumCPU())
 	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
 	c16, _ := runTimed(t, bin, args16...)
@@ -154,11 +156,31 @@ func TestBenchmarkMirror(t *testing.T) {
 		t.Logf("skopeo not installed: no comparison (apt-get install -y skopeo)")
 	} else {
 		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", syncFile, destSkopeo.Addr + "/skopeo"}
+		sup0 := up.Requests()
 		scold, _ := runTimed(t, sk, sargs...)
+		t.Logf("skopeo requests: %d to the upstream, %d to the mirror", up.Requests()-sup0, destSkopeo.Requests())
 		swarm, _ := runTimed(t, sk, sargs...)
 		t.Logf("skopeo sync cold: %v (hcpmirror %.1fx faster), max RSS %d MiB", scold.d.Round(time.Millisecond), scold.d.Seconds()/cold.d.Seconds(), scold.rss>>10)
 		t.Logf("skopeo sync no-change: %v (%.1f%% of its cold)", swarm.d.Round(time.Millisecond), 100*swarm.d.Seconds()/scold.d.Seconds())
 	}
+
+	// Memory does not follow layer size: one image with a 256 MiB layer.
+	bigLayer := make([]byte, 256<<20)
+	for i := range bigLayer {
+		bigLayer[i] = byte(i*31 + i>>13)
+	}
+	huge, err := mutate.AppendLayers(empty.Image, static.NewLayer(bigLayer, types.OCIUncompressedLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigLayer = nil
+	push(t, up.Addr+"/bench/huge:1", huge)
+	hugeISC := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(hugeISC, []byte("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n  - name: "+up.Addr+"/bench/huge:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := runTimed(t, bin, "mirror", "-c", hugeISC, "--workspace", filepath.Join(dir, "ws-huge"), "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "docker://"+dest.Addr+"/hcp")
+	t.Logf("hcpmirror, one image with a 256 MiB layer: %v, max RSS %d MiB (release run with 40 MiB layers: %d MiB)", hr.d.Round(time.Millisecond), hr.rss>>10, cold.rss>>10)
 
 	// The bound: the same unique bytes copied file to file on this disk.
 	a, b := filepath.Join(dir, "bytes-a"), filepath.Join(dir, "bytes-b")
