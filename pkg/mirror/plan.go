@@ -102,6 +102,9 @@ type Plan struct {
 	Images   []Image   `json:"images"`
 	Blocked  []Blocked `json:"blocked,omitempty"`
 	Releases []Release `json:"releases,omitempty"`
+	// Built are images made while planning (rebuilt operator catalogs),
+	// by the Source of the Image that copies each.
+	Built Built `json:"-"`
 	// Notes are things the run does differently from what the file may
 	// suggest (a release without a KubeVirt image, …).
 	Notes []string `json:"notes,omitempty"`
@@ -159,7 +162,13 @@ func NewPlan(ctx context.Context, isc *imageset.ImageSetConfiguration, o PlanOpt
 
 // planOperators is where operator catalogs join the plan: filter each
 // catalog (pkg/catalog), rebuild it, then copy the kept bundles and their
-// related images. Not wired in this branch.
+// related images. Not wired in this branch. When it is: each rebuilt
+// catalog goes into p.Built under a Source ending in @<its digest>, with an
+// Image of KindCatalog (Repo: targetCatalog or the catalog's path, Tag:
+// targetTag or its tag), and every bundle and related image an Image of
+// KindBundle or KindRelated by digest (DigestPull, Tag sha256-<hex>, Repo
+// its source path); the CatalogSource, ClusterCatalog, operator mirror sets
+// and the olm-catalogs annotation follow from the record.
 func (p *Plan) planOperators(_ context.Context, isc *imageset.ImageSetConfiguration, _ PlanOptions) error {
 	if len(isc.Mirror.Operators) > 0 {
 		return errors.New("mirror.operators: operator catalogs: not built yet in this branch")

@@ -105,6 +105,11 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 			return nil, err
 		}
 		src = rs
+		if len(plan.Built) > 0 {
+			if src, err = NewBuiltSource(plan.Built, rs); err != nil {
+				return nil, err
+			}
+		}
 		if o.Mode == MirrorToMirror {
 			if dst, err = NewRegistryTarget(ctx, o.Client, o.Destination); err != nil {
 				return nil, err

@@ -45,7 +45,7 @@ const (
 
 // ownedFiles are everything Workspace writes in cluster-resources: a later
 // run replaces or removes exactly these.
-var ownedFiles = append(slices.Clone(ocmirror.OwnedFiles), ICSFile, ICSPFile, MappingFile, SignatureJSON, SignatureYAML)
+var ownedFiles = append(slices.Clone(ocmirror.OwnedFiles), ICSFile, ICSPFile, MappingFile, SignatureJSON, SignatureYAML, catalogSourcePrefix+"*.yaml", clusterCatalogPrefix+"*.yaml")
 
 // Record is one image mirrored through the workspace.
 type Record struct {
@@ -230,7 +230,11 @@ func (w Workspace) WriteResources(recs []Record, o ResourceOptions) (*Resources,
 		dir = o.Dir
 	}
 	res := &Resources{Dir: dir, Sets: MirrorSets(recs)}
-	var files []atomicfile.File
+	cats, annotation, err := catalogFiles(recs)
+	if err != nil {
+		return nil, err
+	}
+	files := cats
 	if len(res.Sets) > 0 {
 		merged, err := ocmirror.Merge([]ocmirror.Input{{Path: w.recordPath(), Sets: res.Sets}})
 		if err != nil {
@@ -242,7 +246,7 @@ func (w Workspace) WriteResources(recs []Record, o ResourceOptions) (*Resources,
 			return nil, fmt.Errorf("building mirror sets: %w", err)
 		}
 		ics := cfg.ImageContentSources()
-		files = append(files, atomicfile.File{Name: ICSFile, Data: icsSnippet(ics)})
+		files = append(files, atomicfile.File{Name: ICSFile, Data: icsSnippet(ics, annotation)})
 		if o.ICSP {
 			b, err := icsps(ics.Entries)
 			if err != nil {
@@ -324,12 +328,15 @@ func hasRelease(recs []Record) bool {
 // icsSnippet is the HostedCluster side: spec.imageContentSources equivalent
 // to the digest mirror sets, to paste into a HostedCluster (the field rolls
 // every NodePool when changed).
-func icsSnippet(ics mirrorset.ImageContentSourcesResult) []byte {
+func icsSnippet(ics mirrorset.ImageContentSourcesResult, catalogs string) []byte {
 	var b strings.Builder
 	b.WriteString("# HostedCluster spec.imageContentSources for everything mirrored through this workspace.\n")
 	b.WriteString("# Paste under spec: of each HostedCluster using this mirror (changing it rolls every NodePool).\n")
 	for _, l := range ics.Lost {
 		b.WriteString("# note: " + l + "\n")
+	}
+	if catalogs != "" {
+		fmt.Fprintf(&b, "# metadata.annotations for the mirrored operator catalogs:\n#   %s: %q\n", OLMCatalogsAnnotation, catalogs)
 	}
 	b.WriteString("imageContentSources:\n")
 	for _, e := range ics.Entries {
