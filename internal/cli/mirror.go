@@ -101,6 +101,9 @@ or destination) and why. Ctrl-C stops within seconds; run again to finish.`,
 				if from != "" {
 					return usage("--from needs a docker:// destination")
 				}
+				if workspace != "" {
+					return usage("--workspace is the file:// directory in registry-to-disk mode; do not give both")
+				}
 				dir := strings.TrimPrefix(dest, "file://")
 				if dir == "" {
 					return usage("%q: want file://DIR", dest)

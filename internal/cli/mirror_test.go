@@ -103,6 +103,7 @@ func TestMirrorCommandUsage(t *testing.T) {
 		{[]string{"mirror", "-c", "x", "docker://m.local"}, "--workspace DIR is required"},
 		{[]string{"mirror", "-c", "x", "--from", "file://" + dir, "file://" + dir}, "--from needs a docker:// destination"},
 		{[]string{"mirror", "-c", "x", "--from", dir, "docker://m.local"}, "want file://DIR"},
+		{[]string{"mirror", "-c", "x", "--workspace", dir, "file://" + dir}, "--workspace is the file:// directory"},
 		{[]string{"mirror", "-c", "x", "--workspace", dir, "m.local:5000"}, "want docker://HOST[:PORT][/PATH] or file://DIR"},
 		{[]string{"mirror", "-c", "x", "--workspace", dir, "docker://m.local", "--parallel", "0"}, "--parallel 0"},
 		{[]string{"mirror", "-c", "x", "--workspace", dir, "docker://m.local", "-o", "yaml"}, `--output "yaml"`},
