@@ -144,6 +144,7 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 		return images[order[a]].Kind != KindRelease && images[order[b]].Kind == KindRelease
 	})
 	c := &copier{src: src, dst: dst, prog: prog, blobs: map[string]*flight{}}
+	order = c.skipPresent(ctx, images, order, results, 2*par)
 	run := func(idx []int) {
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, par)
@@ -177,6 +178,55 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 	run(order[:split])
 	run(order[split:])
 	return results
+}
+
+// skipPresent asks the destination, wide (width requests at a time), for
+// the tag of every image whose source digest is known, completes those
+// whose tag already points at it, and returns the rest in order. A re-run
+// with nothing new is then one HEAD per image at full width, not a copy
+// slot per image.
+func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, results []Result, width int) []int {
+	present := make([]bool, len(images))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, width)
+	for _, i := range order {
+		want, ok := digestOf(images[i].Source)
+		if !ok {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return order
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			have, ok, err := c.dst.Tagged(ctx, images[i].Repo, images[i].Tag)
+			if err == nil && ok && have == want {
+				present[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	rest := order[:0:0]
+	for _, i := range order {
+		if !present[i] {
+			rest = append(rest, i)
+			continue
+		}
+		c.prog.ImageStarted(images[i])
+		results[i] = Result{Image: images[i], Status: StatusPresent, Digest: digestString(images[i].Source)}
+		c.prog.ImageDone(results[i])
+	}
+	return rest
+}
+
+func digestString(ref string) string {
+	d, _ := digestOf(ref)
+	return d.String()
 }
 
 func failed(im Image, err error) Result {
