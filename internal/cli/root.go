@@ -90,4 +90,5 @@ var subcommands = []func() *cobra.Command{
 	newReleaseCommand,
 	newVerifyCommand,
 	newVersionCommand,
+	newMirrorCommand,
 }

@@ -69,12 +69,14 @@ func newVerifyCommand() *cobra.Command {
 		sets        setFlags
 		reg         registryFlags
 		image       string
+		iscPath     string
+		graphURL    string
 		concurrency int
 		quiet       bool
 	)
 	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	cmd := &cobra.Command{
-		Use:   "verify --release IMAGE [-f MIRRORSETS]... [--concurrency N] [-q] [-o text|json|yaml]",
+		Use:   "verify (--release IMAGE | -c ISC.yaml) [-f MIRRORSETS]... [--concurrency N] [-q] [-o text|json|yaml]",
 		Short: "Check that every image of a release can be pulled through the mirrors",
 		Long: `Verify reads the release named by --release through the mirror sets, then
 checks that everything a hosted cluster pulls from it is reachable: the release
@@ -105,8 +107,11 @@ Exit status 1 if anything is missing.`,
   hcpmirror verify -f idms.yaml -q --release ... && echo mirrored`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if image == "" {
-				return usageErrorf("--release is required: the release image to verify")
+			if image == "" && iscPath == "" {
+				return usageErrorf("--release or -c is required: the release image or the ImageSetConfiguration to verify")
+			}
+			if image != "" && iscPath != "" {
+				return usageErrorf("give --release or -c, not both")
 			}
 			if concurrency < 1 {
 				return usageErrorf("--concurrency %d: want at least 1", concurrency)
@@ -128,7 +133,12 @@ Exit status 1 if anything is missing.`,
 				opts.Progress = bar.update
 			}
 			bar.reading(cfg, image)
-			rep, err := p.Verify(cmd.Context(), cfg, image, nil, opts)
+			var rep *releaseinfo.VerifyReport
+			if iscPath != "" {
+				rep, err = verifyImageSet(cmd.Context(), p, cfg, iscPath, graphURL, reg, opts)
+			} else {
+				rep, err = p.Verify(cmd.Context(), cfg, image, nil, opts)
+			}
 			bar.clear()
 			if err != nil {
 				return err
@@ -165,7 +175,9 @@ Exit status 1 if anything is missing.`,
 	}
 	sets.register(cmd)
 	reg.register(cmd)
-	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (required)")
+	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (or -c)")
+	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images); see --graph-url")
+	cmd.Flags().StringVar(&graphURL, "graph-url", "", "update graph endpoint for -c (default $UPDATE_URL_OVERRIDE, else OpenShift's public update service)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing and unmirrored images, one per line on stdout; no progress bar")
 	out.register(cmd)

@@ -17,12 +17,12 @@ const (
 	// ocMirrorV1Workspace is oc-mirror v1's working directory; only its
 	// results-* directories hold cluster resources.
 	ocMirrorV1Workspace = "oc-mirror-workspace"
-	// ocMirrorV2WorkingDir is oc-mirror v2's working directory; only its
+	// OCMirrorWorkingDir is oc-mirror v2's working directory; only its
 	// cluster-resources directory holds cluster resources.
-	ocMirrorV2WorkingDir = "working-dir"
-	// ocMirrorV2ClusterResources holds oc-mirror v2's idms-oc-mirror.yaml,
+	OCMirrorWorkingDir = "working-dir"
+	// OCMirrorClusterResources holds oc-mirror v2's idms-oc-mirror.yaml,
 	// itms-oc-mirror.yaml and cs-*.yaml.
-	ocMirrorV2ClusterResources = "cluster-resources"
+	OCMirrorClusterResources = "cluster-resources"
 )
 
 // ocMirrorResultsDir matches oc-mirror v1's per-run directory, results-<unix time>.
@@ -102,7 +102,7 @@ func (w *walk) dir(dir string) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		base = filepath.Base(abs)
 	}
-	flat := base == ocMirrorV2ClusterResources || ocMirrorResultsDir.MatchString(base)
+	flat := base == OCMirrorClusterResources || ocMirrorResultsDir.MatchString(base)
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
@@ -137,13 +137,13 @@ func (w *walk) dir(dir string) {
 			if ocMirrorResultsDir.MatchString(name) {
 				w.dir(p)
 			}
-		case isDir && base == ocMirrorV2WorkingDir:
-			if name == ocMirrorV2ClusterResources {
+		case isDir && base == OCMirrorWorkingDir:
+			if name == OCMirrorClusterResources {
 				w.dir(p)
 			}
 		case isDir:
 			w.dir(p)
-		case base == ocMirrorV1Workspace || base == ocMirrorV2WorkingDir:
+		case base == ocMirrorV1Workspace || base == OCMirrorWorkingDir:
 			// Their loose files are oc-mirror's own state, not resources.
 		case IsManifestName(name):
 			w.addFile(p)

@@ -255,6 +255,14 @@ func (c *Client) remoteOptions(ctx context.Context) []remote.Option {
 	}
 }
 
+// ParseReference reads a physical reference the way every request of this
+// client does: registries listed as insecure are parsed as such, so callers
+// that talk to go-containerregistry directly (the mirror copy engine) reach
+// them over plain HTTP exactly when this client would.
+func (c *Client) ParseReference(ref string) (name.Reference, error) {
+	return c.parse(ref)
+}
+
 // parse reads a physical reference. Registries listed as insecure are
 // parsed as such, which lets go-containerregistry fall back to plain HTTP
 // for them (and only them).

@@ -87,7 +87,9 @@ func WithCertDir(dir string) Option {
 // WithDataDir keeps the registry's content in dir, on disk, so that it
 // survives a restart: a registry started again on the same directory serves
 // everything pushed before. Without it content lives in memory and is gone
-// when the registry stops. The directory is created if missing.
+// when the registry stops. The directory is created if missing. It is also
+// the faster store for large layers: the in-memory driver copies a blob's
+// whole buffer on every write.
 func WithDataDir(dir string) Option {
 	return func(o *options) error {
 		if dir == "" {

@@ -1,0 +1,320 @@
+package mirror
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
+	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/release"
+)
+
+// TestBenchmarkMirror compares, in one run and on the same machine, the
+// shipped CLI (`hcpmirror mirror`, a separate process) with `skopeo sync
+// --all` of exactly the same images, between in-memory registries on
+// 127.0.0.1, cold and with nothing changed, and beside them the bound: `cp`
+// of the same unique bytes on the local disk. Run with
+//
+//	HCPMIRROR_BENCH=1 go test ./pkg/mirror -run TestBenchmarkMirror -v
+//
+// The workload is a 190-component synthetic release (one base layer shared
+// by all components, 1-2 own layers of 1 MiB each, a few manifest lists),
+// its KubeVirt image, and four additional images sharing a 40 MiB base layer
+// with a 20 MiB layer each.
+func TestBenchmarkMirror(t *testing.T) {
+	if os.Getenv("HCPMIRROR_BENCH") == "" {
+		t.Skip("set HCPMIRROR_BENCH=1 to run the mirror benchmark")
+	}
+	const layer = 1 << 20
+	store := t.TempDir()
+	up := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "upstream")))
+	dest := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest")))
+	destSkopeo := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-skopeo")))
+	dest16 := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-16")))
+	l := &lab{upstream: up, dest: dest, releases: map[string]*synthrelease.Published{}}
+	l.graphs = newGraphs()
+	srv := startGraph(t, l.graphs)
+	l.graphURL = srv + "/graph"
+	start := time.Now()
+	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
+		Destination: up.Addr, Components: synthrelease.DefaultComponentCount, LayerSize: layer, Seed: 7,
+		ComponentsRepo: "openshift-release-dev/ocp-v4.0-art-dev", ReleaseRepo: "openshift-release-dev/ocp-release",
+		EditManifests: func(files map[string][]byte) error {
+			for _, f := range []string{release.ImageReferencesFile, release.BootImagesFile} {
+				files[f] = []byte(strings.ReplaceAll(string(files[f]), "quay.io/openshift-release-dev/", up.Addr+"/openshift-release-dev/"))
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := l.graphs["stable-4.16"]["amd64"]
+	g.Nodes = append(g.Nodes, nodeFor(pub))
+	base, err := random.Layer(40<<20, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extra []string
+	for i := range 4 {
+		own, err := random.Layer(20<<20, types.DockerLayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := mutate.AppendLayers(empty.Image, base, own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := fmt.Sprintf("%s/bench/big-%d:1", up.Addr, i)
+		push(t, ref, img)
+		extra = append(extra, ref)
+	}
+	t.Logf("workload published in %v", time.Since(start).Round(time.Millisecond))
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hcpmirror")
+	build := exec.Command("go", "build", "-o", bin, "github.com/hcpmirror/hcpmirror/cmd/hcpmirror")
+	build.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hcpmirror: %v\n%s", err, out)
+	}
+	isc := filepath.Join(dir, "isc.yaml")
+	body := "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  platform:\n    kubeVirtContainer: true\n    channels:\n    - name: stable-4.16\n  additionalImages:\n"
+	for _, e := range extra {
+		body += "  - name: " + e + "\n"
+	}
+	if err := os.WriteFile(isc, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := filepath.Join(dir, "ws")
+	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
+	cpu0, up0, dest0 := selfCPU(), up.Requests(), dest.Requests()
+	cold, rep := runTimed(t, bin, args...)
+	regCPU := selfCPU() - cpu0
+	upReq, destReq := up.Requests()-up0, dest.Requests()-dest0
+	var r Report
+	if err := json.Unmarshal(rep, &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, rep)
+	}
+	if !r.Complete() {
+		t.Fatalf("cold run incomplete: %d failed", r.Failed)
+	}
+	warm, rep2 := runTimed(t, bin, args...)
+	var r2 Report
+	_ = json.Unmarshal(rep2, &r2)
+
+	// The same images for skopeo: every source, by digest or tag.
+	repos := map[string][]string{}
+	for _, res := range r.Results {
+		src := res.Image.Source
+		repo := strings.TrimPrefix(res.Image.SourceRepo(), up.Addr+"/")
+		ref := strings.TrimPrefix(src, res.Image.SourceRepo())
+		repos[repo] = append(repos[repo], strings.TrimLeft(ref, ":@"))
+	}
+	var y strings.Builder
+	fmt.Fprintf(&y, "%s:\n  tls-verify: false\n  images:\n", up.Addr)
+	names := make([]string, 0, len(repos))
+	for k := range repos {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&y, "    %s:\n", k)
+		for _, v := range repos[k] {
+			fmt.Fprintf(&y, "    - %q\n", v)
+		}
+	}
+	syncFile := filepath.Join(dir, "sync.yaml")
+	if err := os.WriteFile(syncFile, []byte(y.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unique := uniqueBytes(t, up, r)
+	t.Logf("workload: %d images, %.1f MiB of unique blobs", len(r.Results), float64(unique)/(1<<20))
+	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB; requests: %d to the upstream, %d to the mirror", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10, upReq, destReq)
+	t.Logf("  CPU: hcpmirror %v, the three registries (this process) %v, over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), cold.d.Round(time.Millisecond), runtime.NumCPU())
+	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
+	c16, _ := runTimed(t, bin, args16...)
+	t.Logf("hcpmirror cold --parallel 16: %v", c16.d.Round(time.Millisecond))
+	t.Logf("hcpmirror no-change: %v (%.1f%% of cold), %d present", warm.d.Round(time.Millisecond), 100*warm.d.Seconds()/cold.d.Seconds(), r2.Present)
+
+	if sk, err := exec.LookPath("skopeo"); err != nil {
+		t.Logf("skopeo not installed: no comparison (apt-get install -y skopeo)")
+	} else {
+		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", syncFile, destSkopeo.Addr + "/skopeo"}
+		sup0 := up.Requests()
+		scold, _ := runTimed(t, sk, sargs...)
+		t.Logf("skopeo requests: %d to the upstream, %d to the mirror", up.Requests()-sup0, destSkopeo.Requests())
+		swarm, _ := runTimed(t, sk, sargs...)
+		t.Logf("skopeo sync cold: %v (hcpmirror %.1fx faster), max RSS %d MiB", scold.d.Round(time.Millisecond), scold.d.Seconds()/cold.d.Seconds(), scold.rss>>10)
+		t.Logf("skopeo sync no-change: %v (%.1f%% of its cold)", swarm.d.Round(time.Millisecond), 100*swarm.d.Seconds()/scold.d.Seconds())
+	}
+
+	// Memory does not follow layer size: one image with a 256 MiB layer.
+	bigLayer := make([]byte, 256<<20)
+	for i := range bigLayer {
+		bigLayer[i] = byte(i*31 + i>>13)
+	}
+	huge, err := mutate.AppendLayers(empty.Image, static.NewLayer(bigLayer, types.OCIUncompressedLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigLayer = nil
+	push(t, up.Addr+"/bench/huge:1", huge)
+	hugeISC := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(hugeISC, []byte("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n  - name: "+up.Addr+"/bench/huge:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := runTimed(t, bin, "mirror", "-c", hugeISC, "--workspace", filepath.Join(dir, "ws-huge"), "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "docker://"+dest.Addr+"/hcp")
+	t.Logf("hcpmirror, one image with a 256 MiB layer: %v, max RSS %d MiB (release run with 40 MiB layers: %d MiB)", hr.d.Round(time.Millisecond), hr.rss>>10, cold.rss>>10)
+
+	// The bound: the same unique bytes copied file to file on this disk.
+	a, b := filepath.Join(dir, "bytes-a"), filepath.Join(dir, "bytes-b")
+	writeBytes(t, a, unique)
+	cp, _ := runTimed(t, "sh", "-c", "cp -r "+a+" "+b+" && sync")
+	t.Logf("bound, cp -r + sync of %.1f MiB: %v (hcpmirror cold at %.0f%% of it)", float64(unique)/(1<<20), cp.d.Round(time.Millisecond), 100*cp.d.Seconds()/cold.d.Seconds())
+}
+
+type timed struct {
+	d   time.Duration
+	rss int64 // KiB
+	cpu time.Duration
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func runTimed(t *testing.T, bin string, args ...string) (timed, []byte) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Peak RSS from /proc (VmHWM), sampled until the process exits: the
+	// rusage of a child started by a large test process reports the
+	// parent's size.
+	var hwm atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kb int64
+						fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+						if kb > hwm.Load() {
+							hwm.Store(kb)
+						}
+					}
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(stop)
+	d := time.Since(start)
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s\n%s", bin, args, err, stderr.String(), stdout.String())
+	}
+	return timed{d, hwm.Load(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, []byte(stdout.String())
+}
+
+// uniqueBytes sums the distinct blobs of the mirrored images.
+func uniqueBytes(t *testing.T, up *testreg.Registry, r Report) int64 {
+	t.Helper()
+	src, err := NewRegistrySource(t.Context(), mustClient(t, up))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int64{}
+	var walk func(ref string)
+	walk = func(ref string) {
+		raw, mt, _, err := src.Manifest(t.Context(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mt.IsIndex() {
+			var idx struct{ Manifests []struct{ Digest string } }
+			_ = json.Unmarshal(raw, &idx)
+			for _, m := range idx.Manifests {
+				walk(repoOf(ref) + "@" + m.Digest)
+			}
+			return
+		}
+		var m struct {
+			Config struct {
+				Digest string
+				Size   int64
+			}
+			Layers []struct {
+				Digest string
+				Size   int64
+			}
+		}
+		_ = json.Unmarshal(raw, &m)
+		seen[m.Config.Digest] = m.Config.Size
+		for _, l := range m.Layers {
+			seen[l.Digest] = l.Size
+		}
+	}
+	for _, res := range r.Results {
+		walk(res.Image.Source)
+	}
+	var n int64
+	for _, s := range seen {
+		n += s
+	}
+	return n
+}
+
+func writeBytes(t *testing.T, dir string, n int64) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	for i := 0; n > 0; i++ {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("blob-%04d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := min(n, 8<<20)
+		for w := int64(0); w < size; w += int64(len(buf)) {
+			if _, err := f.Write(buf[:min(int64(len(buf)), size-w)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Close()
+		n -= size
+	}
+}
