@@ -2,9 +2,11 @@
 // namespace so that every deployment there reads the overrides the
 // management cluster's mirror sets mean now: the namespace, the
 // HostedControlPlane, the registries ConfigMap, the deployments hcpmirror
-// owns (control-plane-operator, ignition-server) and the override carriers of
-// every other deployment. Any mirror-set change re-reconciles every
-// HostedCluster; nothing needs a restart.
+// owns (control-plane-operator, ignition-server; placeholders until the
+// control-plane components exist) with the release read through the mirrors,
+// and the override carriers of every other deployment. Any mirror-set change
+// re-reconciles every HostedCluster; nothing needs a restart. The nodes'
+// mirror configuration is another concern, in package dataplane.
 package hostedcluster
 
 import (
@@ -35,6 +37,7 @@ import (
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
+	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
@@ -116,13 +119,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, 
 	}
 	// Only spec changes (generation) of Deployments matter: status churn of
 	// every rollout in the cluster must not trigger reconciles.
-	b = b.Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
-		builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	owner := handler.EnqueueRequestsFromMapFunc(NamespaceOwner(r.Client))
+	b = b.Watches(&appsv1.Deployment{}, owner, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	// A deleted or edited ConfigMap of ours is put back at once.
-	b = b.Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
-		builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return o.GetName() == RegistriesConfigMap || o.GetName() == DataPlaneConfigMap
-		})))
+	b = b.Watches(&corev1.ConfigMap{}, owner, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetName() == RegistriesConfigMap
+	})))
 	return b.Complete(r)
 }
 
@@ -139,20 +141,30 @@ func (r *Reconciler) allHostedClusters(ctx context.Context, _ client.Object) []r
 	return reqs
 }
 
-// namespaceOwner maps an object in a hosted control plane namespace to its
-// HostedCluster.
-func (r *Reconciler) namespaceOwner(ctx context.Context, obj client.Object) []reconcile.Request {
-	var hcps hypershiftv1beta1.HostedControlPlaneList
-	if err := r.Client.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
-		return nil
-	}
-	var reqs []reconcile.Request
-	for _, hcp := range hcps.Items {
-		if nn, ok := parseClusterAnnotation(hcp.Annotations[ClusterAnnotation]); ok {
-			reqs = append(reqs, reconcile.Request{NamespacedName: nn})
+// NamespaceOwner maps an object in a hosted control plane namespace to its
+// HostedCluster, through the namespace's HostedControlPlane (read from c,
+// the cache). Every controller of a hosted control plane namespace maps its
+// watches this way.
+func NamespaceOwner(c client.Reader) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var hcps hypershiftv1beta1.HostedControlPlaneList
+		if err := c.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
+			return nil
 		}
+		var reqs []reconcile.Request
+		for i := range hcps.Items {
+			reqs = append(reqs, HostedClusterOf(&hcps.Items[i])...)
+		}
+		return reqs
 	}
-	return reqs
+}
+
+// HostedClusterOf maps a HostedControlPlane to its HostedCluster.
+func HostedClusterOf(hcp *hypershiftv1beta1.HostedControlPlane) []reconcile.Request {
+	if nn, ok := parseClusterAnnotation(hcp.Annotations[ClusterAnnotation]); ok {
+		return []reconcile.Request{{NamespacedName: nn}}
+	}
+	return nil
 }
 
 func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
@@ -161,7 +173,8 @@ func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
 }
 
 // Reconcile brings one HostedCluster's control plane namespace in line with
-// the current mirror sets. Status is written at the end whatever happened.
+// the current mirror sets. Every condition in OwnedConditions is written at
+// the end, whatever happened.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, retErr error) {
 	logger := log.FromContext(ctx)
 	hc := &hypershiftv1beta1.HostedCluster{}
@@ -173,11 +186,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	var out outcome
 	defer func() {
-		if err := r.applyConditions(ctx, hc, out.conditions(hc.Generation)); err != nil && !apierrors.IsNotFound(err) {
+		conds := out.conditions(hc.Generation, hc.Status.Conditions)
+		if err := conditions.Apply(ctx, r.Client, hc, FieldOwner, conds); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
 		}
 	}()
+	res, err := r.reconcile(ctx, hc, &out)
+	if err != nil && staleCache(err) {
+		// A stale cache lost a race with another writer (or with our own
+		// last write): not a failure worth flapping the condition for; the
+		// retry, at once, settles it.
+		logger.V(1).Info("write conflict, retrying", "error", err.Error())
+		out.conflict, out.propagateErr = true, nil
+		return reconcile.Result{Requeue: true}, nil
+	}
+	return res, err
+}
 
+// staleCache reports errors that only mean the cache was behind the API
+// server: every one of them must be, for a joined error.
+func staleCache(err error) bool {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !staleCache(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+}
+
+// reconcile does the work of Reconcile, recording what it found in out.
+func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, out *outcome) (reconcile.Result, error) {
 	snap, err := r.Sets.Read(ctx)
 	if err != nil {
 		out.setsReadErr = err
@@ -196,8 +237,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		} else {
 			carriers = &c
 		}
+		if r.Releases == nil {
+			out.releaseDisabled = true
+		} else {
+			out.release, out.releaseReason, out.releaseErr = r.lookupRelease(ctx, hc, snap.Config)
+		}
 	} else {
-		logger.Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
+		log.FromContext(ctx).Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
+	}
+	releaseImage := hc.Spec.Release.Image
+	if out.release != nil {
+		releaseImage = out.release.Image
 	}
 
 	ns := ControlPlaneNamespace(hc)
@@ -210,19 +260,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
-	if out.icsInvalid, err = r.reconcileDataPlane(ctx, hc, ns, hcp); err != nil {
-		out.propagateErr = err
-		return reconcile.Result{}, err
-	}
-	out.icsChecked, out.icsCount = true, len(hc.Spec.ImageContentSources)
-
-	releaseImage := hc.Spec.Release.Image
-	if snap.Config != nil {
-		out.release, out.releaseReason, out.releaseErr = r.lookupRelease(ctx, hc, snap.Config)
-		if out.release != nil {
-			releaseImage = out.release.Image
-		}
-	}
 	if carriers == nil {
 		return reconcile.Result{}, nil
 	}
@@ -234,12 +271,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 			"Registry overrides written to %d objects of namespace %s", changed, ns)
 	}
 	if err != nil {
-		if apierrors.IsConflict(err) {
-			// A stale cache lost a race with another writer: not a failure
-			// worth flapping the condition for; the next round settles it.
-			out.conflict = true
-			return reconcile.Result{Requeue: true}, nil
-		}
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
