@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-
 )
 
 func deployment(init, containers []corev1.Container) *appsv1.Deployment {
