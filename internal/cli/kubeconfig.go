@@ -2,6 +2,9 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -33,4 +36,16 @@ func (f *kubeFlags) restConfig() (*rest.Config, error) {
 		return nil, errors.New("no kubeconfig found: give --kubeconfig, set KUBECONFIG, or create ~/.kube/config (inside a pod the service account is used)")
 	}
 	return cfg, err
+}
+
+// unreachable names the cluster when err is a failure to reach it at all
+// (refused, timed out, no route, TLS), rather than an answer from it: the
+// address is the first thing to check, and client-go's message buries it.
+func unreachable(cfg *rest.Config, err error) error {
+	var ue *url.Error
+	var oe *net.OpError
+	if errors.As(err, &ue) || errors.As(err, &oe) {
+		return fmt.Errorf("cannot reach the management cluster at %s: %w", cfg.Host, err)
+	}
+	return err
 }

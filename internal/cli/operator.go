@@ -64,7 +64,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			opts.Releases = operator.Releases(provider)
 			mgr, err := operator.New(cfg, opts)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			return mgr.Start(cmd.Context())
 		},

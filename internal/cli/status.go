@@ -58,7 +58,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			}
 			kinds, err := mirrorsets.Discover(dc)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			var only *types.NamespacedName
 			if len(args) == 1 {
@@ -73,7 +73,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			}
 			rep, err := operator.Status(cmd.Context(), c, kinds, staticMap, only)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			switch output {
 			case "json":
