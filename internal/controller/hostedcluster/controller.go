@@ -87,6 +87,8 @@ type Reconciler struct {
 	// DefaultImage runs the owned deployments when the release has no
 	// ControlPlaneComponent or could not be read.
 	DefaultImage string
+
+	releases releaseMemo
 }
 
 // ControlPlaneNamespace is HyperShift's name for a HostedCluster's control plane namespace.
@@ -328,6 +330,11 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	if r.Releases == nil {
 		return nil, "", nil
 	}
+	memo := memoKey(hc, cfg)
+	if rel := r.releases.get(hc.UID, memo, time.Now()); rel != nil {
+		return rel, "", nil
+	}
+	r.releases.forget(hc.UID)
 	var secret corev1.Secret
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
 	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
@@ -345,6 +352,7 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	if err != nil {
 		return nil, hypershiftv1beta1.ReasonReleaseLookupFailed, fmt.Errorf("reading release %s through the mirrors: %w", hc.Spec.Release.Image, err)
 	}
+	r.releases.put(hc.UID, memo, rel, time.Now())
 	return rel, "", nil
 }
 
