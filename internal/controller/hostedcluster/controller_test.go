@@ -16,11 +16,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
@@ -60,19 +62,85 @@ func (r faultyReader) List(ctx context.Context, list client.ObjectList, opts ...
 }
 
 // conflictingClient answers every Deployment patch with a conflict while
-// armed, as when another writer got there first.
+// armed, as when another writer got there first, and counts the writes it
+// lets through.
 type conflictingClient struct {
 	client.Client
-	armed *atomic.Bool
-	hits  *atomic.Int64
+	armed  *atomic.Bool
+	hits   *atomic.Int64
+	writes *atomic.Int64
 }
 
 func (c conflictingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	if _, ok := obj.(*appsv1.Deployment); ok && c.armed.Load() {
+	if _, ok := obj.(*appsv1.Deployment); ok && c.armed != nil && c.armed.Load() {
 		c.hits.Add(1)
 		return apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, obj.GetName(), errors.New("injected: the object has been modified"))
 	}
+	c.writes.Add(1)
 	return c.Client.Patch(ctx, obj, patch, opts...)
+}
+
+func (c conflictingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	c.writes.Add(1)
+	return c.Client.Create(ctx, obj, opts...)
+}
+
+func (c conflictingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	c.writes.Add(1)
+	return c.Client.Update(ctx, obj, opts...)
+}
+
+func (c conflictingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	c.writes.Add(1)
+	return c.Client.Delete(ctx, obj, opts...)
+}
+
+func (c conflictingClient) Status() client.SubResourceWriter {
+	return countingStatus{c.Client.Status(), c.writes}
+}
+
+type countingStatus struct {
+	client.SubResourceWriter
+	writes *atomic.Int64
+}
+
+func (s countingStatus) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+	s.writes.Add(1)
+	return s.SubResourceWriter.Apply(ctx, obj, opts...)
+}
+
+func (s countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	s.writes.Add(1)
+	return s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+func (s countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	s.writes.Add(1)
+	return s.SubResourceWriter.Update(ctx, obj, opts...)
+}
+
+// reconciles is how many reconciles of the named controller finished, from
+// controller-runtime's own metric.
+func reconciles(t *testing.T, controller string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == controller {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
 
 type staticReleases struct{}
@@ -93,14 +161,14 @@ var allConditions = []string{
 func TestConditionsNeverVanish(t *testing.T) {
 	ctx := context.Background()
 	var setsDown, conflicts atomic.Bool
-	var hits atomic.Int64
+	var hits, writes atomic.Int64
 
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &hostedcluster.Reconciler{
-		Client:       conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits},
+		Client:       conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits, writes: &writes},
 		APIReader:    mgr.GetAPIReader(),
 		Sets:         &mirrorsets.Reader{Client: faultyReader{Reader: mgr.GetClient(), armed: &setsDown}, Kinds: mirrorsets.All},
 		Releases:     staticReleases{},
@@ -187,6 +255,31 @@ func TestConditionsNeverVanish(t *testing.T) {
 	}
 	const timeout = 20 * time.Second
 	envtest.Eventually(t, timeout, conditionsAre(allTrue))
+
+	t.Run("no write when nothing changed", func(t *testing.T) {
+		// A mirror-set change that changes nothing they mean (a label)
+		// reconciles every HostedCluster: none may write anything.
+		before, n := writes.Load(), reconciles(t, "hostedcluster")
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var cur configv1.ImageDigestMirrorSet
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(idms), &cur); err != nil {
+				return err
+			}
+			cur.Labels = map[string]string{"test/touched": "1"}
+			return env.Client.Update(ctx, &cur)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		envtest.Eventually(t, timeout, func() error {
+			if got := reconciles(t, "hostedcluster"); got <= n {
+				return fmt.Errorf("no reconcile yet (%v)", got)
+			}
+			return nil
+		})
+		if got := writes.Load() - before; got != 0 {
+			t.Errorf("%d writes after a change that changes nothing, want 0", got)
+		}
+	})
 
 	t.Run("mirror sets unreadable", func(t *testing.T) {
 		setsDown.Store(true)
