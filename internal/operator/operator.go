@@ -56,11 +56,12 @@ type Options struct {
 
 // Client defaults, sized so that one mirror-set edit reaches 500 hosted
 // control planes in well under 30 s: an edit costs about six requests per
-// HostedCluster (the registries ConfigMap, two owned and the foreign
-// deployments that carry overrides, a pull-secret read; BenchmarkPropagation
-// counts them). client-go's own defaults (QPS 5, burst 10) would take ten
-// minutes for that; API Priority and Fairness protects the server from a
-// client that asks for more.
+// HostedCluster (a patch of the registries ConfigMap and of each deployment
+// that carries overrides, typically four, and one event; BenchmarkPropagation
+// counts them), 3,000 for 500 clusters, 15 s at 200 per second. client-go's
+// own defaults (QPS 5, burst 10), which the operator had before, took 160 s
+// for 200 clusters. API Priority and Fairness protects the API server from
+// a client that asks for more than it can serve.
 const (
 	DefaultKubeAPIQPS   float32 = 200
 	DefaultKubeAPIBurst         = 400
