@@ -1,8 +1,9 @@
 // Package mirrorsets reads the management cluster's mirror sets
 // (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet) from
-// the controller's informer cache and compiles them, and tells controllers
-// when any of them change, so propagation needs no restart and no periodic
-// re-list.
+// the controller's informer cache and compiles them, once per set of object
+// versions, and discovers which of the kinds the API server serves. The
+// controllers that need the sets watch the kinds themselves, so propagation
+// needs no restart and no periodic re-list.
 package mirrorsets
 
 import (
