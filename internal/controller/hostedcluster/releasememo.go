@@ -10,11 +10,15 @@ import (
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
 
 // releaseMemoTTL bounds how long a successful lookup is reused without
-// reading the pull secret again: a rotated secret is noticed within it.
-const releaseMemoTTL = time.Minute
+// reading the pull secret again: a secret that lost its credentials is
+// noticed within it (at once when the HostedCluster is edited or
+// annotated). It is the release provider's own trust in a tag's answer
+// (releaseinfo.DefaultTagTTL).
+const releaseMemoTTL = releaseinfo.DefaultTagTTL
 
 // releaseMemo remembers each HostedCluster's last successful release lookup.
 // One mirror-set edit reconciles every HostedCluster, and each reconcile's
