@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -356,26 +358,26 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	return rel, "", nil
 }
 
-// propagate writes the registries ConfigMap and the owned deployments, then
+// propagate writes the registries ConfigMap and the owned deployments and
 // updates the carriers of every other deployment in the namespace. It
-// returns how many deployments carry overrides and how many were written.
+// returns how many deployments carry overrides and how many objects were
+// written.
 func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
-	changed := 0
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
-	op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
-		if cm.Labels == nil {
-			cm.Labels = map[string]string{}
+	writes := []func() (bool, error){func() (bool, error) {
+		op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+			if cm.Labels == nil {
+				cm.Labels = map[string]string{}
+			}
+			cm.Labels[ManagedByLabel] = ManagedByValue
+			cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
+			return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+		})
+		if err != nil {
+			return false, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
 		}
-		cm.Labels[ManagedByLabel] = ManagedByValue
-		cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
-		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
-	}
-	if op != controllerutil.OperationResultNone {
-		changed++
-	}
+		return op != controllerutil.OperationResultNone, nil
+	}}
 
 	image := r.DefaultImage
 	if rel != nil && rel.Components[ControlPlaneComponent] != "" {
@@ -383,6 +385,9 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	}
 	image = overrides.RewriteImage(r.StaticOverrides, image)
 
+	// Decide from the cache first, then send the writes of the namespace
+	// together: they are independent, and a reconcile then waits for about
+	// one API round trip instead of one per deployment.
 	owned := map[string]bool{}
 	for _, o := range desiredOwned(image, releaseImage, c) {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}}
@@ -390,7 +395,7 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		exists := err == nil
 		switch {
 		case err != nil && !apierrors.IsNotFound(err):
-			return 0, changed, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
+			return 0, 0, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
 		case exists && d.Labels[ManagedByLabel] != ManagedByValue:
 			// Built by someone else (HyperShift itself): only its carriers
 			// are ours to update, like any foreign deployment.
@@ -405,25 +410,24 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			o = keepReleaseFields(o, d)
 		}
 		owned[o.name] = true
-		op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
-			applyOwned(d, o)
-			return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())
+		writes = append(writes, func() (bool, error) {
+			op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
+				applyOwned(d, o)
+				return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())
+			})
+			if err != nil {
+				return false, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
+			}
+			return op != controllerutil.OperationResultNone, nil
 		})
-		if err != nil {
-			return 0, changed, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
-		}
-		if op != controllerutil.OperationResultNone {
-			changed++
-		}
 	}
 
 	var list appsv1.DeploymentList
 	if err := r.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		return 0, changed, fmt.Errorf("listing Deployments in %s: %w", ns, err)
+		return 0, 0, fmt.Errorf("listing Deployments in %s: %w", ns, err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	carrying := len(owned)
-	var errs []error
 	for i := range list.Items {
 		d := &list.Items[i]
 		if owned[d.Name] {
@@ -437,11 +441,40 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		if !UpdateForeign(d, c) {
 			continue
 		}
-		if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			errs = append(errs, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err))
-			continue
-		}
-		changed++
+		writes = append(writes, func() (bool, error) {
+			if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
+				return false, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err)
+			}
+			return true, nil
+		})
 	}
-	return carrying, changed, errors.Join(errs...)
+	changed, err := runWrites(writes)
+	return carrying, changed, err
+}
+
+// maxParallelWrites bounds the writes one reconcile has in flight; the
+// client's rate limit bounds them all.
+const maxParallelWrites = 8
+
+// runWrites runs every write, at most maxParallelWrites at once, and
+// returns how many changed something and every error, in the writes' order.
+func runWrites(writes []func() (bool, error)) (int, error) {
+	errs := make([]error, len(writes))
+	var changed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxParallelWrites)
+	for i, w := range writes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := w()
+			errs[i] = err
+			if ok {
+				changed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(changed.Load()), errors.Join(errs...)
 }
