@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/retry"
@@ -349,5 +350,108 @@ func TestConditionsNeverVanish(t *testing.T) {
 			}
 			return conditionsAre(allTrue)()
 		})
+	})
+}
+
+// TestUpgradeFromOneFieldManager: a HostedCluster whose conditions the
+// previous operator wrote, all four under one field manager ("hcpmirror"),
+// keeps all four once the two controllers take them over under their own
+// managers, and afterwards.
+func TestUpgradeFromOneFieldManager(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pull-secret"}, Type: corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`)}}
+	hc := &hypershiftv1beta1.HostedCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgraded"},
+		Spec: hypershiftv1beta1.HostedClusterSpec{
+			Release:    hypershiftv1beta1.Release{Image: "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64"},
+			PullSecret: corev1.LocalObjectReference{Name: secret.Name},
+		}}
+	for _, obj := range []client.Object{secret, hc} {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := client.ObjectKeyFromObject(hc)
+	// What the previous operator left: every type, one manager.
+	var old []any
+	for _, ct := range allConditions {
+		old = append(old, map[string]any{"type": ct, "status": "True", "reason": "AsExpected", "message": "written by the previous operator",
+			"lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": int64(1)})
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(hypershiftv1beta1.GroupVersion.String())
+	u.SetKind("HostedCluster")
+	u.SetNamespace(ns)
+	u.SetName(hc.Name)
+	if err := unstructured.SetNestedSlice(u.Object, old, "status", "conditions"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("hcpmirror"), client.ForceOwnership); err != nil {
+		t.Fatal(err)
+	}
+
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hostedcluster.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Sets: &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: mirrorsets.All}, Releases: staticReleases{}, DefaultImage: "quay.io/hypershift/hypershift:latest"}
+	if err := r.SetupWithManager(mgr, mirrorsets.All, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, 2); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+
+	allNew := func() error {
+		var got hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, key, &got); err != nil {
+			return err
+		}
+		for _, ct := range allConditions {
+			c := meta.FindStatusCondition(got.Status.Conditions, ct)
+			if c == nil {
+				return fmt.Errorf("condition %s is missing: %+v", ct, got.Status.Conditions)
+			}
+			if c.Message == "written by the previous operator" || c.ObservedGeneration != got.Generation {
+				return fmt.Errorf("%s not taken over yet: %+v", ct, c)
+			}
+		}
+		return nil
+	}
+	envtest.Eventually(t, 20*time.Second, allNew)
+	// Each controller now changes its own: none of the others goes.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, key, &cur); err != nil {
+			return err
+		}
+		cur.Spec.ImageContentSources = []hypershiftv1beta1.ImageContentSource{{Source: "quay.io/x", Mirrors: []string{"m.sample.lab/x"}}}
+		return env.Client.Update(ctx, &cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, 20*time.Second, func() error {
+		if err := allNew(); err != nil {
+			return err
+		}
+		var got hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, key, &got); err != nil {
+			return err
+		}
+		if c := meta.FindStatusCondition(got.Status.Conditions, hypershiftv1beta1.ValidImageContentSources); c.Message != "1 imageContentSources entries are rendered for the nodes." {
+			return fmt.Errorf("ValidImageContentSources = %q", c.Message)
+		}
+		return nil
 	})
 }
