@@ -57,8 +57,9 @@ const (
 	// provider (tests, labs); ReleaseImageResolved is Unknown.
 	ReasonReleaseLookupDisabled = "ReleaseLookupDisabled"
 	// ReasonWriteConflict: a write lost a race with another writer and is
-	// retried at once. RegistryOverridesPropagated keeps the value it had; a
-	// cluster that never had one reads Unknown with this reason.
+	// retried at once. RegistryOverridesPropagated (or, for the nodes'
+	// ConfigMap, ValidImageContentSources) keeps the value it had; a cluster
+	// that never had one reads Unknown with this reason.
 	ReasonWriteConflict = "WriteConflict"
 	// ReasonDataPlaneConfigNotWritten: imageContentSources is valid, but the
 	// nodes' ConfigMap could not be written; ValidImageContentSources is

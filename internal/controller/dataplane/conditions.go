@@ -20,13 +20,19 @@ type outcome struct {
 	invalid        error // the list is rejected
 	noControlPlane bool  // the HostedControlPlane, the ConfigMap's owner, does not exist yet
 	writeErr       error // the ConfigMap could not be written
+	conflict       bool  // the write met a stale cache and is retried at once
 }
 
-// conditions returns ValidImageContentSources for an outcome.
-func (o outcome) conditions(generation int64) []metav1.Condition {
+// conditions returns ValidImageContentSources for an outcome; previous
+// are the conditions the HostedCluster has.
+func (o outcome) conditions(generation int64, previous []metav1.Condition) []metav1.Condition {
 	t := hypershiftv1beta1.ValidImageContentSources
 	var c metav1.Condition
 	switch {
+	case o.conflict && o.invalid == nil:
+		// Not worth flapping for: the requeued reconcile decides.
+		c = conditions.Keep(previous, t, conditions.New(t, metav1.ConditionUnknown, hypershiftv1beta1.ReasonWriteConflict,
+			"imageContentSources is valid; writing the nodes' configuration lost a race and is being retried.", generation))
 	case o.invalid != nil:
 		c = conditions.New(t, metav1.ConditionFalse, hypershiftv1beta1.ReasonInvalidImageContentSources,
 			"imageContentSources would be rejected by the nodes' machine-config-operator; node mirror configuration is left as it was. Fix: "+

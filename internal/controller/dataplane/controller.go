@@ -71,7 +71,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (_ re
 	}
 	out := outcome{count: len(hc.Spec.ImageContentSources)}
 	defer func() {
-		if err := conditions.Apply(ctx, r.Client, hc, FieldOwner, out.conditions(hc.Generation)); err != nil && !apierrors.IsNotFound(err) {
+		if err := conditions.Apply(ctx, r.Client, hc, FieldOwner, out.conditions(hc.Generation, hc.Status.Conditions)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
 		}
 	}()
@@ -99,10 +99,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (_ re
 		return reconcile.Result{}, out.writeErr
 	}
 	if err := r.write(ctx, hc, hcp); err != nil {
-		out.writeErr = err
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			out.conflict = true
 			return reconcile.Result{Requeue: true}, nil
 		}
+		out.writeErr = err
 		return reconcile.Result{}, err
 	}
 	return reconcile.Result{}, nil
