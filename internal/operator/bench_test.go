@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -65,7 +66,9 @@ import (
 // 159 s / 399 s at 8.5 requests per cluster; with them 0.3 s / 1.6 s /
 // 5.8 s / 19 s at 6.0 (10 / 50 / 200 / 500 clusters).
 //
-// 10, 50 and 200 clusters always; 500 with HCPMIRROR_BENCH_500=1. Run with
+// 10, 50 and 200 clusters always; 500 with HCPMIRROR_BENCH_500=1. Beside
+// them, in the same run, a peer: 50 clusters with the client settings the
+// operator had before (QPS 5, burst 10, 4 workers). Run with
 //
 //	go test -run '^$' -bench BenchmarkPropagation -benchtime 1x ./internal/operator/
 func BenchmarkPropagation(b *testing.B) {
@@ -75,8 +78,13 @@ func BenchmarkPropagation(b *testing.B) {
 	}
 	fx := newBenchFixture(b)
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) { fx.run(b, n) })
+		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) { fx.run(b, n, Options{}) })
 	}
+	// The peer, in the same run: the same operator with the client settings
+	// it shipped with before (client-go's QPS 5/burst 10, 4 workers).
+	b.Run("clusters=50/peer=client-go-defaults", func(b *testing.B) {
+		fx.run(b, 50, Options{KubeAPIQPS: 5, KubeAPIBurst: 10, Workers: 4})
+	})
 }
 
 // benchFixture is what every size shares: the mirror registry with its
@@ -87,7 +95,6 @@ type benchFixture struct {
 	auth    []byte
 	opNS    string
 	asSA    rest.ImpersonationConfig
-	release []client.Object
 }
 
 func newBenchFixture(b *testing.B) *benchFixture {
@@ -151,7 +158,9 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func (fx *benchFixture) run(b *testing.B, clusters int) {
+// run measures one size; peer holds the client settings to use instead
+// of the operator's defaults (zero fields keep them).
+func (fx *benchFixture) run(b *testing.B, clusters int, peer Options) {
 	ctx := context.Background()
 	ns := env.Namespace(b)
 	edited := newIDMS(ns+"-bench", configv1.ImageDigestMirrors{Source: "quay.io/bench", Mirrors: []string{"m0.sample.lab/bench"}})
@@ -207,7 +216,9 @@ func (fx *benchFixture) run(b *testing.B, clusters int) {
 	}
 	b.Cleanup(provider.Close)
 	start := time.Now()
-	startOperatorAs(b, cfg, Options{LeaderElection: true, LeaderElectionNamespace: fx.opNS, Releases: Releases(provider)})
+	startOperatorAs(b, cfg, Options{LeaderElection: true, LeaderElectionNamespace: fx.opNS, Releases: Releases(provider),
+		KubeAPIQPS: peer.KubeAPIQPS, KubeAPIBurst: peer.KubeAPIBurst, Workers: peer.Workers})
+	qps, burst, workers := cmp.Or(peer.KubeAPIQPS, DefaultKubeAPIQPS), cmp.Or(peer.KubeAPIBurst, DefaultKubeAPIBurst), cmp.Or(peer.Workers, DefaultWorkers)
 
 	// Watch the deployments rather than poll the API server: the benchmark
 	// must not load the server it measures.
@@ -283,8 +294,8 @@ func (fx *benchFixture) run(b *testing.B, clusters int) {
 		b.ReportMetric(float64(total)/float64(clusters), "requests/HostedCluster")
 		mu.Lock()
 		mean := time.Duration((latency.Load() - latencyBefore) / max(total, 1))
-		b.Logf("%d HostedClusters (%d deployments with overrides, %d without), operator defaults (QPS %v, burst %d, %d workers), as ServiceAccount %s with the rendered RBAC, releases read through %s: edit reached all in %s; %d requests until then, %d in all (%.1f per HostedCluster) %v, mean answer time %s; first convergence took %s",
-			clusters, 4*clusters, clusters, DefaultKubeAPIQPS, DefaultKubeAPIBurst, DefaultWorkers, fx.asSA.UserName, fx.reg.Addr,
+		b.Logf("%d HostedClusters (%d deployments with overrides, %d without), client QPS %v, burst %d, %d workers, as ServiceAccount %s with the rendered RBAC, releases read through %s: edit reached all in %s; %d requests until then, %d in all (%.1f per HostedCluster) %v, mean answer time %s; first convergence took %s",
+			clusters, 4*clusters, clusters, qps, burst, workers, fx.asSA.UserName, fx.reg.Addr,
 			took.Round(time.Millisecond), reached, total, float64(total)/float64(clusters), byMethod, mean.Round(100*time.Microsecond), settle.Round(time.Millisecond))
 		mu.Unlock()
 	}
