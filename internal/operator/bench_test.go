@@ -90,11 +90,11 @@ func BenchmarkPropagation(b *testing.B) {
 // benchFixture is what every size shares: the mirror registry with its
 // release, the release mirror sets, the operator's identity.
 type benchFixture struct {
-	reg     *testregistry.Registry
-	pub     *release.Published
-	auth    []byte
-	opNS    string
-	asSA    rest.ImpersonationConfig
+	reg  *testregistry.Registry
+	pub  *release.Published
+	auth []byte
+	opNS string
+	asSA rest.ImpersonationConfig
 }
 
 func newBenchFixture(b *testing.B) *benchFixture {
