@@ -56,8 +56,9 @@ const (
 	// ReasonReleaseLookupDisabled: the operator runs without a release
 	// provider (tests, labs); ReleaseImageResolved is Unknown.
 	ReasonReleaseLookupDisabled = "ReleaseLookupDisabled"
-	// ReasonWriteConflict: a write lost a race with another writer and is
-	// retried at once. RegistryOverridesPropagated (or, for the nodes'
+	// ReasonWriteConflict: a write lost a race with another writer (or the
+	// operator's cache does not show its own last write yet) and is checked
+	// again at once. RegistryOverridesPropagated (or, for the nodes'
 	// ConfigMap, ValidImageContentSources) keeps the value it had; a cluster
 	// that never had one reads Unknown with this reason.
 	ReasonWriteConflict = "WriteConflict"

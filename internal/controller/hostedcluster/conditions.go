@@ -37,7 +37,7 @@ type outcome struct {
 	release         *Release
 
 	propagateErr error
-	conflict     bool // a write lost a race: propagation state unknown until the retry
+	conflict     bool // a write lost a race, or ours are not in the cache yet: unknown until the retry
 	deployments  int  // deployments carrying overrides
 	changed      int  // deployments written this time
 }
@@ -97,7 +97,7 @@ func (o outcome) conditions(generation int64, previous []metav1.Condition) []met
 		// Not worth flapping for: the requeued reconcile decides.
 		prop = conditions.Keep(previous, hypershiftv1beta1.RegistryOverridesPropagated,
 			cond(hypershiftv1beta1.RegistryOverridesPropagated, unknown, hypershiftv1beta1.ReasonWriteConflict,
-				"A write lost a race with another writer and is being retried."))
+				"A write lost a race with another writer, or is not seen yet; it is checked again."))
 	case o.propagateErr != nil:
 		prop = cond(hypershiftv1beta1.RegistryOverridesPropagated, no, hypershiftv1beta1.ReasonPropagationFailed,
 			o.propagateErr.Error())

@@ -91,6 +91,7 @@ type Reconciler struct {
 	DefaultImage string
 
 	releases releaseMemo
+	pending  pendingWrites
 }
 
 // ControlPlaneNamespace is HyperShift's name for a HostedCluster's control plane namespace.
@@ -268,7 +269,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.Hosted
 		return reconcile.Result{}, nil
 	}
 
-	n, changed, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
+	n, changed, waiting, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
 	out.deployments, out.changed = n, changed
 	if changed > 0 && r.Recorder != nil {
 		r.Recorder.Eventf(hc, nil, corev1.EventTypeNormal, "RegistryOverridesChanged", "Propagate",
@@ -277,6 +278,13 @@ func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.Hosted
 	if err != nil {
 		out.propagateErr = err
 		return reconcile.Result{}, err
+	}
+	if waiting > 0 {
+		// Writes of ours the cache does not show yet: their events
+		// reconcile again (the requeue is for an event that never comes);
+		// until then the condition stays as it was.
+		out.conflict = true
+		return reconcile.Result{RequeueAfter: time.Second}, nil
 	}
 	if out.releaseErr != nil {
 		// The registry may come back or the secret may be created: retry
@@ -360,24 +368,35 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 
 // propagate writes the registries ConfigMap and the owned deployments and
 // updates the carriers of every other deployment in the namespace. It
-// returns how many deployments carry overrides and how many objects were
-// written.
-func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
+// returns how many deployments carry overrides, how many objects were
+// written, and how many were left alone because the cache does not show an
+// earlier write of ours yet.
+func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (carrying, changed, waiting int, _ error) {
+	var writes []func() (bool, error)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
-	writes := []func() (bool, error){func() (bool, error) {
-		op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
-			if cm.Labels == nil {
-				cm.Labels = map[string]string{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil && !apierrors.IsNotFound(err) {
+		return 0, 0, 0, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
+	}
+	if r.pending.behind("ConfigMap", cm, time.Now()) {
+		waiting++
+	} else {
+		from := cm.ResourceVersion
+		writes = append(writes, func() (bool, error) {
+			op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+				if cm.Labels == nil {
+					cm.Labels = map[string]string{}
+				}
+				cm.Labels[ManagedByLabel] = ManagedByValue
+				cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
+				return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+			})
+			if err != nil {
+				return false, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
 			}
-			cm.Labels[ManagedByLabel] = ManagedByValue
-			cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
-			return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+			r.pending.wrote("ConfigMap", cm, from, time.Now())
+			return op != controllerutil.OperationResultNone, nil
 		})
-		if err != nil {
-			return false, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
-		}
-		return op != controllerutil.OperationResultNone, nil
-	}}
+	}
 
 	image := r.DefaultImage
 	if rel != nil && rel.Components[ControlPlaneComponent] != "" {
@@ -395,7 +414,7 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		exists := err == nil
 		switch {
 		case err != nil && !apierrors.IsNotFound(err):
-			return 0, 0, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
+			return 0, 0, 0, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
 		case exists && d.Labels[ManagedByLabel] != ManagedByValue:
 			// Built by someone else (HyperShift itself): only its carriers
 			// are ours to update, like any foreign deployment.
@@ -410,6 +429,11 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			o = keepReleaseFields(o, d)
 		}
 		owned[o.name] = true
+		if exists && r.pending.behind("Deployment", d, time.Now()) {
+			waiting++
+			continue
+		}
+		from := d.ResourceVersion
 		writes = append(writes, func() (bool, error) {
 			op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
 				applyOwned(d, o)
@@ -418,16 +442,17 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			if err != nil {
 				return false, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
 			}
+			r.pending.wrote("Deployment", d, from, time.Now())
 			return op != controllerutil.OperationResultNone, nil
 		})
 	}
 
 	var list appsv1.DeploymentList
 	if err := r.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		return 0, 0, fmt.Errorf("listing Deployments in %s: %w", ns, err)
+		return 0, 0, 0, fmt.Errorf("listing Deployments in %s: %w", ns, err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	carrying := len(owned)
+	carrying = len(owned)
 	for i := range list.Items {
 		d := &list.Items[i]
 		if owned[d.Name] {
@@ -437,6 +462,10 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			continue
 		}
 		carrying++
+		if r.pending.behind("Deployment", d, time.Now()) {
+			waiting++
+			continue
+		}
 		before := d.DeepCopy()
 		if !UpdateForeign(d, c) {
 			continue
@@ -445,11 +474,12 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
 				return false, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err)
 			}
+			r.pending.wrote("Deployment", d, before.ResourceVersion, time.Now())
 			return true, nil
 		})
 	}
 	changed, err := runWrites(writes)
-	return carrying, changed, err
+	return carrying, changed, waiting, err
 }
 
 // maxParallelWrites bounds the writes one reconcile has in flight; the
