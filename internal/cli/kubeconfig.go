@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -82,4 +84,16 @@ func (t *kubeTrace) RoundTrip(req *http.Request) (*http.Response, error) {
 	fmt.Fprintf(t.w, "%s %s %s %v\n", req.Method, req.URL.Redacted(), outcome, time.Since(start).Round(time.Millisecond))
 	t.mu.Unlock()
 	return resp, err
+}
+
+// unreachable names the cluster when err is a failure to reach it at all
+// (refused, timed out, no route, TLS), rather than an answer from it: the
+// address is the first thing to check, and client-go's message buries it.
+func unreachable(cfg *rest.Config, err error) error {
+	var ue *url.Error
+	var oe *net.OpError
+	if errors.As(err, &ue) || errors.As(err, &oe) {
+		return fmt.Errorf("cannot reach the management cluster at %s: %w", cfg.Host, err)
+	}
+	return err
 }

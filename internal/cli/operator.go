@@ -32,7 +32,8 @@ OPENSHIFT_IMG_OVERRIDES variable of every other deployment that carries them.
 A mirror-set change reaches every hosted control plane within seconds without
 restarting the operator (deployments whose carriers change roll out, as any
 pod-template change does). Status conditions on each HostedCluster report it:
-ValidMirrorSets, ReleaseImageResolved, RegistryOverridesPropagated.
+ValidMirrorSets, ReleaseImageResolved, RegistryOverridesPropagated and
+ValidImageContentSources.
 
 Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		Args:        cobra.NoArgs,
@@ -64,7 +65,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			opts.Releases = operator.Releases(provider)
 			mgr, err := operator.New(cfg, opts)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			return mgr.Start(cmd.Context())
 		},
@@ -79,7 +80,9 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		"static overrides src=mirror,src2=mirror2 (HyperShift's format) that win over mirror sets and rewrite pod images; repeatable")
 	f.StringVar(&opts.DefaultImage, "control-plane-operator-image", operator.DefaultImage,
 		"image of the owned deployments when the release carries no hypershift component")
-	f.IntVar(&opts.Workers, "workers", 4, "HostedClusters reconciled at once")
+	f.IntVar(&opts.Workers, "workers", operator.DefaultWorkers, "HostedClusters reconciled at once, per controller")
+	f.Float32Var(&opts.KubeAPIQPS, "kube-api-qps", operator.DefaultKubeAPIQPS, "queries per second to the API server")
+	f.IntVar(&opts.KubeAPIBurst, "kube-api-burst", operator.DefaultKubeAPIBurst, "burst of queries to the API server")
 	reg.registerTrust(cmd)
 	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
 	return cmd

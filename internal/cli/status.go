@@ -56,7 +56,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			}
 			kinds, err := mirrorsets.Discover(dc)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			var only *types.NamespacedName
 			if len(args) == 1 {
@@ -71,7 +71,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			}
 			rep, err := operator.Status(cmd.Context(), c, kinds, staticMap, only)
 			if err != nil {
-				return err
+				return unreachable(cfg, err)
 			}
 			if err := out.print(cmd.OutOrStdout(), rep, func(w io.Writer) error {
 				rep.WriteText(w)

@@ -27,6 +27,7 @@ import (
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
+	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
@@ -471,7 +472,7 @@ func TestDataPlaneImageContentSources(t *testing.T) {
 	hc := createHostedCluster(t, ns, "dataplane")
 	key := client.ObjectKeyFromObject(hc)
 	cpns := hostedcluster.ControlPlaneNamespace(hc)
-	cmKey := types.NamespacedName{Namespace: cpns, Name: hostedcluster.DataPlaneConfigMap}
+	cmKey := types.NamespacedName{Namespace: cpns, Name: dataplane.DataPlaneConfigMap}
 
 	// The operator patches the status concurrently: retry on conflict, as
 	// any client editing a reconciled object must.
@@ -495,8 +496,8 @@ func TestDataPlaneImageContentSources(t *testing.T) {
 			if err := env.Client.Get(ctx, cmKey, &cm); err != nil {
 				return err
 			}
-			got := cm.Data[hostedcluster.DataPlaneConfigKey]
-			if cm.Labels[hostedcluster.CoreIgnitionConfigLabel] != "true" {
+			got := cm.Data[dataplane.DataPlaneConfigKey]
+			if cm.Labels[dataplane.CoreIgnitionConfigLabel] != "true" {
 				return fmt.Errorf("label missing: %v", cm.Labels)
 			}
 			for _, w := range want {
@@ -520,7 +521,7 @@ func TestDataPlaneImageContentSources(t *testing.T) {
 	envtest.Eventually(t, propagationTimeout, wantCondition(key, hypershiftv1beta1.ValidImageContentSources, metav1.ConditionTrue))
 
 	edit(func(hc *hypershiftv1beta1.HostedCluster) {
-		hc.Annotations = map[string]string{hostedcluster.MirrorTagsAnnotation: "true"}
+		hc.Annotations = map[string]string{dataplane.MirrorTagsAnnotation: "true"}
 	})
 	envtest.Eventually(t, propagationTimeout, configIs("kind: ImageDigestMirrorSet", "---\n", "kind: ImageTagMirrorSet"))
 

@@ -3,6 +3,10 @@ package v1beta1
 // Condition types hcpmirror sets on HostedCluster status. Each reads as a
 // statement that is True when all is well, so `kubectl wait
 // --for=condition=RegistryOverridesPropagated` works as people expect.
+//
+// Every reconcile writes every type its controller owns: Unknown, with a
+// reason below, when it could not be computed this time, so a condition
+// never disappears and `kubectl wait` never hangs on a missing one.
 const (
 	// ValidMirrorSets is True when the management cluster's ImageContentSourcePolicy,
 	// ImageDigestMirrorSet and ImageTagMirrorSet objects compile into one
@@ -29,7 +33,10 @@ const (
 	ReasonAsExpected = "AsExpected"
 	// ReasonInvalidMirrorSets: validation rejected a mirror set; see the message.
 	ReasonInvalidMirrorSets = "InvalidMirrorSets"
-	// ReasonMirrorSetsUnavailable: mirror sets could not be read from the API server.
+	// ReasonMirrorSetsUnavailable: mirror sets could not be read from the
+	// API server (or cache). ValidMirrorSets, ReleaseImageResolved and
+	// RegistryOverridesPropagated are Unknown with it; deployments keep the
+	// overrides they have.
 	ReasonMirrorSetsUnavailable = "MirrorSetsUnavailable"
 	// ReasonReleaseLookupFailed: no pull source served the release image.
 	ReasonReleaseLookupFailed = "ReleaseLookupFailed"
@@ -42,4 +49,21 @@ const (
 	// ReasonKeptLastGood: the mirror sets are invalid, so the overrides in place
 	// are the last good ones rather than what the (broken) sets say now.
 	ReasonKeptLastGood = "KeptLastGoodOverrides"
+	// ReasonControlPlaneUnavailable: the hosted control plane namespace or its
+	// HostedControlPlane could not be written (or does not exist yet), so
+	// nothing in it was checked this time. The condition is Unknown.
+	ReasonControlPlaneUnavailable = "ControlPlaneUnavailable"
+	// ReasonReleaseLookupDisabled: the operator runs without a release
+	// provider (tests, labs); ReleaseImageResolved is Unknown.
+	ReasonReleaseLookupDisabled = "ReleaseLookupDisabled"
+	// ReasonWriteConflict: a write lost a race with another writer (or the
+	// operator's cache does not show its own last write yet) and is checked
+	// again at once. RegistryOverridesPropagated (or, for the nodes'
+	// ConfigMap, ValidImageContentSources) keeps the value it had; a cluster
+	// that never had one reads Unknown with this reason.
+	ReasonWriteConflict = "WriteConflict"
+	// ReasonDataPlaneConfigNotWritten: imageContentSources is valid, but the
+	// nodes' ConfigMap could not be written; ValidImageContentSources is
+	// Unknown until it is.
+	ReasonDataPlaneConfigNotWritten = "DataPlaneConfigNotWritten"
 )

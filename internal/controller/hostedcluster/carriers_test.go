@@ -1,15 +1,11 @@
 package hostedcluster
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 )
 
 func deployment(init, containers []corev1.Container) *appsv1.Deployment {
@@ -87,65 +83,5 @@ func TestCompareDecodesBeforeComparing(t *testing.T) {
 	got := Compare(want, d)
 	if len(got) != 2 || !got[0].InSync || got[1].InSync || got[1].Detail != "[a.io: has [m.io x.io], want [m.io]]" {
 		t.Errorf("Compare() = %+v", got)
-	}
-}
-
-func TestConditions(t *testing.T) {
-	rel := &Release{Image: "quay.io/r@sha256:x", Version: "4.16.3", ServedBy: "m.io/r@sha256:x"}
-	type want struct {
-		valid, release, propagated string // "True", "False" or "" (absent)
-		reasons                    []string
-	}
-	tests := []struct {
-		name string
-		in   outcome
-		want want
-	}{
-		{"all good", outcome{setsCount: 2, sourcesCount: 3, release: rel, deployments: 3},
-			want{"True", "True", "True", []string{"AsExpected", "AsExpected", "AsExpected"}}},
-		{"no release provider", outcome{deployments: 2},
-			want{"True", "", "True", []string{"AsExpected", "AsExpected"}}},
-		{"sets unreadable", outcome{setsReadErr: errors.New("forbidden")},
-			want{"False", "", "False", []string{hypershiftv1beta1.ReasonMirrorSetsUnavailable, hypershiftv1beta1.ReasonKeptLastGood}}},
-		{"sets invalid", outcome{setsInvalid: errors.New(`ImageContentSourcePolicy "x": spec.repositoryDigestMirrors[0].source: bad`)},
-			want{"False", "", "False", []string{hypershiftv1beta1.ReasonInvalidMirrorSets, hypershiftv1beta1.ReasonKeptLastGood}}},
-		{"pull secret missing", outcome{releaseErr: errors.New("no secret"), releaseReason: hypershiftv1beta1.ReasonPullSecretMissing, deployments: 2},
-			want{"True", "False", "True", []string{"AsExpected", hypershiftv1beta1.ReasonPullSecretMissing, "AsExpected"}}},
-		{"lookup failed", outcome{releaseErr: errors.New("all mirrors down"), releaseReason: hypershiftv1beta1.ReasonReleaseLookupFailed, deployments: 2},
-			want{"True", "False", "True", []string{"AsExpected", hypershiftv1beta1.ReasonReleaseLookupFailed, "AsExpected"}}},
-		{"write failed", outcome{propagateErr: errors.New("conflict")},
-			want{"True", "", "False", []string{"AsExpected", hypershiftv1beta1.ReasonPropagationFailed}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			conds := tt.in.conditions(7)
-			got := want{}
-			for _, c := range conds {
-				if c.ObservedGeneration != 7 {
-					t.Errorf("%s observedGeneration = %d", c.Type, c.ObservedGeneration)
-				}
-				switch c.Type {
-				case hypershiftv1beta1.ValidMirrorSets:
-					got.valid = string(c.Status)
-				case hypershiftv1beta1.ReleaseImageResolved:
-					got.release = string(c.Status)
-				case hypershiftv1beta1.RegistryOverridesPropagated:
-					got.propagated = string(c.Status)
-				}
-				got.reasons = append(got.reasons, c.Reason)
-			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
-				t.Errorf("conditions (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestSetConditionsKeepsTransitionTime(t *testing.T) {
-	old := metav1.NewTime(metav1.Now().Add(-3600e9))
-	existing := []metav1.Condition{{Type: hypershiftv1beta1.ValidMirrorSets, Status: metav1.ConditionTrue, Reason: "AsExpected", LastTransitionTime: old}}
-	setConditions(&existing, outcome{deployments: 1}.conditions(2))
-	if !existing[0].LastTransitionTime.Equal(&old) {
-		t.Errorf("transition time moved without a status change")
 	}
 }

@@ -2,9 +2,11 @@
 // namespace so that every deployment there reads the overrides the
 // management cluster's mirror sets mean now: the namespace, the
 // HostedControlPlane, the registries ConfigMap, the deployments hcpmirror
-// owns (control-plane-operator, ignition-server) and the override carriers of
-// every other deployment. Any mirror-set change re-reconciles every
-// HostedCluster; nothing needs a restart.
+// owns (control-plane-operator, ignition-server; placeholders until the
+// control-plane components exist) with the release read through the mirrors,
+// and the override carriers of every other deployment. Any mirror-set change
+// re-reconciles every HostedCluster; nothing needs a restart. The nodes'
+// mirror configuration is another concern, in package dataplane.
 package hostedcluster
 
 import (
@@ -13,6 +15,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -35,6 +39,7 @@ import (
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
+	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
@@ -84,6 +89,9 @@ type Reconciler struct {
 	// DefaultImage runs the owned deployments when the release has no
 	// ControlPlaneComponent or could not be read.
 	DefaultImage string
+
+	releases releaseMemo
+	pending  pendingWrites
 }
 
 // ControlPlaneNamespace is HyperShift's name for a HostedCluster's control plane namespace.
@@ -100,7 +108,7 @@ func ControlPlaneNamespace(hc *hypershiftv1beta1.HostedCluster) string {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, workers int) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("hostedcluster").
-		// A restarted operator in the same process (tests, `hcpmirror demo`)
+		// A restarted operator in the same process (tests, `hcpmirror-lab demo`)
 		// registers the controller again.
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: workers}).
 		For(&hypershiftv1beta1.HostedCluster{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
@@ -116,13 +124,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, 
 	}
 	// Only spec changes (generation) of Deployments matter: status churn of
 	// every rollout in the cluster must not trigger reconciles.
-	b = b.Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
-		builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	owner := handler.EnqueueRequestsFromMapFunc(NamespaceOwner(r.Client))
+	b = b.Watches(&appsv1.Deployment{}, owner, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 	// A deleted or edited ConfigMap of ours is put back at once.
-	b = b.Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.namespaceOwner),
-		builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return o.GetName() == RegistriesConfigMap || o.GetName() == DataPlaneConfigMap
-		})))
+	b = b.Watches(&corev1.ConfigMap{}, owner, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetName() == RegistriesConfigMap
+	})))
 	return b.Complete(r)
 }
 
@@ -139,20 +146,30 @@ func (r *Reconciler) allHostedClusters(ctx context.Context, _ client.Object) []r
 	return reqs
 }
 
-// namespaceOwner maps an object in a hosted control plane namespace to its
-// HostedCluster.
-func (r *Reconciler) namespaceOwner(ctx context.Context, obj client.Object) []reconcile.Request {
-	var hcps hypershiftv1beta1.HostedControlPlaneList
-	if err := r.Client.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
-		return nil
-	}
-	var reqs []reconcile.Request
-	for _, hcp := range hcps.Items {
-		if nn, ok := parseClusterAnnotation(hcp.Annotations[ClusterAnnotation]); ok {
-			reqs = append(reqs, reconcile.Request{NamespacedName: nn})
+// NamespaceOwner maps an object in a hosted control plane namespace to its
+// HostedCluster, through the namespace's HostedControlPlane (read from c,
+// the cache). Every controller of a hosted control plane namespace maps its
+// watches this way.
+func NamespaceOwner(c client.Reader) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var hcps hypershiftv1beta1.HostedControlPlaneList
+		if err := c.List(ctx, &hcps, client.InNamespace(obj.GetNamespace())); err != nil {
+			return nil
 		}
+		var reqs []reconcile.Request
+		for i := range hcps.Items {
+			reqs = append(reqs, HostedClusterOf(&hcps.Items[i])...)
+		}
+		return reqs
 	}
-	return reqs
+}
+
+// HostedClusterOf maps a HostedControlPlane to its HostedCluster.
+func HostedClusterOf(hcp *hypershiftv1beta1.HostedControlPlane) []reconcile.Request {
+	if nn, ok := parseClusterAnnotation(hcp.Annotations[ClusterAnnotation]); ok {
+		return []reconcile.Request{{NamespacedName: nn}}
+	}
+	return nil
 }
 
 func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
@@ -161,7 +178,8 @@ func parseClusterAnnotation(v string) (types.NamespacedName, bool) {
 }
 
 // Reconcile brings one HostedCluster's control plane namespace in line with
-// the current mirror sets. Status is written at the end whatever happened.
+// the current mirror sets. Every condition in OwnedConditions is written at
+// the end, whatever happened.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res reconcile.Result, retErr error) {
 	logger := log.FromContext(ctx)
 	hc := &hypershiftv1beta1.HostedCluster{}
@@ -173,11 +191,39 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 	}
 	var out outcome
 	defer func() {
-		if err := r.applyConditions(ctx, hc, out.conditions(hc.Generation)); err != nil && !apierrors.IsNotFound(err) {
+		conds := out.conditions(hc.Generation, hc.Status.Conditions)
+		if err := conditions.Apply(ctx, r.Client, hc, FieldOwner, conds); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
 		}
 	}()
+	res, err := r.reconcile(ctx, hc, &out)
+	if err != nil && staleCache(err) {
+		// A stale cache lost a race with another writer (or with our own
+		// last write): not a failure worth flapping the condition for; the
+		// retry, at once, settles it.
+		logger.V(1).Info("write conflict, retrying", "error", err.Error())
+		out.conflict, out.propagateErr = true, nil
+		return reconcile.Result{Requeue: true}, nil
+	}
+	return res, err
+}
 
+// staleCache reports errors that only mean the cache was behind the API
+// server: every one of them must be, for a joined error.
+func staleCache(err error) bool {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !staleCache(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+}
+
+// reconcile does the work of Reconcile, recording what it found in out.
+func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, out *outcome) (reconcile.Result, error) {
 	snap, err := r.Sets.Read(ctx)
 	if err != nil {
 		out.setsReadErr = err
@@ -196,8 +242,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		} else {
 			carriers = &c
 		}
+		if r.Releases == nil {
+			out.releaseDisabled = true
+		} else {
+			out.release, out.releaseReason, out.releaseErr = r.lookupRelease(ctx, hc, snap.Config)
+		}
 	} else {
-		logger.Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
+		log.FromContext(ctx).Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
+	}
+	releaseImage := hc.Spec.Release.Image
+	if out.release != nil {
+		releaseImage = out.release.Image
 	}
 
 	ns := ControlPlaneNamespace(hc)
@@ -210,38 +265,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
-	if out.icsInvalid, err = r.reconcileDataPlane(ctx, hc, ns, hcp); err != nil {
-		out.propagateErr = err
-		return reconcile.Result{}, err
-	}
-	out.icsChecked, out.icsCount = true, len(hc.Spec.ImageContentSources)
-
-	releaseImage := hc.Spec.Release.Image
-	if snap.Config != nil {
-		out.release, out.releaseReason, out.releaseErr = r.lookupRelease(ctx, hc, snap.Config)
-		if out.release != nil {
-			releaseImage = out.release.Image
-		}
-	}
 	if carriers == nil {
 		return reconcile.Result{}, nil
 	}
 
-	n, changed, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
+	n, changed, waiting, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
 	out.deployments, out.changed = n, changed
 	if changed > 0 && r.Recorder != nil {
 		r.Recorder.Eventf(hc, nil, corev1.EventTypeNormal, "RegistryOverridesChanged", "Propagate",
 			"Registry overrides written to %d objects of namespace %s", changed, ns)
 	}
 	if err != nil {
-		if apierrors.IsConflict(err) {
-			// A stale cache lost a race with another writer: not a failure
-			// worth flapping the condition for; the next round settles it.
-			out.conflict = true
-			return reconcile.Result{Requeue: true}, nil
-		}
 		out.propagateErr = err
 		return reconcile.Result{}, err
+	}
+	if waiting > 0 {
+		// Writes of ours the cache does not show yet: their events
+		// reconcile again (the requeue is for an event that never comes);
+		// until then the condition stays as it was.
+		out.conflict = true
+		return reconcile.Result{RequeueAfter: time.Second}, nil
 	}
 	if out.releaseErr != nil {
 		// The registry may come back or the secret may be created: retry
@@ -297,6 +340,11 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	if r.Releases == nil {
 		return nil, "", nil
 	}
+	memo := memoKey(hc, cfg)
+	if rel := r.releases.get(hc.UID, memo, time.Now()); rel != nil {
+		return rel, "", nil
+	}
+	r.releases.forget(hc.UID)
 	var secret corev1.Secret
 	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
 	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
@@ -314,28 +362,40 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 	if err != nil {
 		return nil, hypershiftv1beta1.ReasonReleaseLookupFailed, fmt.Errorf("reading release %s through the mirrors: %w", hc.Spec.Release.Image, err)
 	}
+	r.releases.put(hc.UID, memo, rel, time.Now())
 	return rel, "", nil
 }
 
-// propagate writes the registries ConfigMap and the owned deployments, then
+// propagate writes the registries ConfigMap and the owned deployments and
 // updates the carriers of every other deployment in the namespace. It
-// returns how many deployments carry overrides and how many were written.
-func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (int, int, error) {
-	changed := 0
+// returns how many deployments carry overrides, how many objects were
+// written, and how many were left alone because the cache does not show an
+// earlier write of ours yet.
+func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (carrying, changed, waiting int, _ error) {
+	var writes []func() (bool, error)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
-	op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
-		if cm.Labels == nil {
-			cm.Labels = map[string]string{}
-		}
-		cm.Labels[ManagedByLabel] = ManagedByValue
-		cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
-		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil && !apierrors.IsNotFound(err) {
+		return 0, 0, 0, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
 	}
-	if op != controllerutil.OperationResultNone {
-		changed++
+	if r.pending.behind("ConfigMap", cm, time.Now()) {
+		waiting++
+	} else {
+		from := cm.ResourceVersion
+		writes = append(writes, func() (bool, error) {
+			op, err := controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
+				if cm.Labels == nil {
+					cm.Labels = map[string]string{}
+				}
+				cm.Labels[ManagedByLabel] = ManagedByValue
+				cm.Data = map[string]string{RegistriesConfKey: c.RegistriesConf}
+				return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
+			})
+			if err != nil {
+				return false, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, RegistriesConfigMap, err)
+			}
+			r.pending.wrote("ConfigMap", cm, from, time.Now())
+			return op != controllerutil.OperationResultNone, nil
+		})
 	}
 
 	image := r.DefaultImage
@@ -344,6 +404,9 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	}
 	image = overrides.RewriteImage(r.StaticOverrides, image)
 
+	// Decide from the cache first, then send the writes of the namespace
+	// together: they are independent, and a reconcile then waits for about
+	// one API round trip instead of one per deployment.
 	owned := map[string]bool{}
 	for _, o := range desiredOwned(image, releaseImage, c) {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}}
@@ -351,7 +414,7 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		exists := err == nil
 		switch {
 		case err != nil && !apierrors.IsNotFound(err):
-			return 0, changed, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
+			return 0, 0, 0, fmt.Errorf("reading Deployment %s/%s: %w", ns, o.name, err)
 		case exists && d.Labels[ManagedByLabel] != ManagedByValue:
 			// Built by someone else (HyperShift itself): only its carriers
 			// are ours to update, like any foreign deployment.
@@ -366,25 +429,30 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			o = keepReleaseFields(o, d)
 		}
 		owned[o.name] = true
-		op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
-			applyOwned(d, o)
-			return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())
+		if exists && r.pending.behind("Deployment", d, time.Now()) {
+			waiting++
+			continue
+		}
+		from := d.ResourceVersion
+		writes = append(writes, func() (bool, error) {
+			op, err := controllerutil.CreateOrPatch(ctx, r.Client, d, func() error {
+				applyOwned(d, o)
+				return controllerutil.SetControllerReference(hcp, d, r.Client.Scheme())
+			})
+			if err != nil {
+				return false, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
+			}
+			r.pending.wrote("Deployment", d, from, time.Now())
+			return op != controllerutil.OperationResultNone, nil
 		})
-		if err != nil {
-			return 0, changed, fmt.Errorf("writing Deployment %s/%s: %w", ns, o.name, err)
-		}
-		if op != controllerutil.OperationResultNone {
-			changed++
-		}
 	}
 
 	var list appsv1.DeploymentList
 	if err := r.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		return 0, changed, fmt.Errorf("listing Deployments in %s: %w", ns, err)
+		return 0, 0, 0, fmt.Errorf("listing Deployments in %s: %w", ns, err)
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	carrying := len(owned)
-	var errs []error
+	carrying = len(owned)
 	for i := range list.Items {
 		d := &list.Items[i]
 		if owned[d.Name] {
@@ -394,15 +462,49 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			continue
 		}
 		carrying++
+		if r.pending.behind("Deployment", d, time.Now()) {
+			waiting++
+			continue
+		}
 		before := d.DeepCopy()
 		if !UpdateForeign(d, c) {
 			continue
 		}
-		if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			errs = append(errs, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err))
-			continue
-		}
-		changed++
+		writes = append(writes, func() (bool, error) {
+			if err := r.Client.Patch(ctx, d, client.StrategicMergeFrom(before, client.MergeFromWithOptimisticLock{})); err != nil {
+				return false, fmt.Errorf("updating overrides of Deployment %s/%s: %w", ns, d.Name, err)
+			}
+			r.pending.wrote("Deployment", d, before.ResourceVersion, time.Now())
+			return true, nil
+		})
 	}
-	return carrying, changed, errors.Join(errs...)
+	changed, err := runWrites(writes)
+	return carrying, changed, waiting, err
+}
+
+// maxParallelWrites bounds the writes one reconcile has in flight; the
+// client's rate limit bounds them all.
+const maxParallelWrites = 8
+
+// runWrites runs every write, at most maxParallelWrites at once, and
+// returns how many changed something and every error, in the writes' order.
+func runWrites(writes []func() (bool, error)) (int, error) {
+	errs := make([]error, len(writes))
+	var changed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxParallelWrites)
+	for i, w := range writes {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := w()
+			errs[i] = err
+			if ok {
+				changed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(changed.Load()), errors.Join(errs...)
 }

@@ -1,12 +1,9 @@
 // Package mirrorsets reads the management cluster's mirror sets
-// (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet)
-// through the client it is given (in the operator, the manager's informer
-// cache, so a read costs no API request) and compiles them, reusing the last
-// compilation while no object changed. It also discovers which of the three
-// kinds the API server serves. It does not watch anything itself: the
-// HostedCluster controller watches the three kinds and reads a snapshot on
-// each reconcile, which is what makes a change propagate without a restart
-// or a periodic re-list.
+// (ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet) from
+// the controller's informer cache and compiles them, once per set of object
+// versions, and discovers which of the kinds the API server serves. The
+// controllers that need the sets watch the kinds themselves, so propagation
+// needs no restart and no periodic re-list.
 package mirrorsets
 
 import (

@@ -14,7 +14,7 @@ import (
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 )
 
-// TestDemo runs `hcpmirror demo` with a small release, so that `make demo`
+// TestDemo runs `hcpmirror-lab demo` with a small release, so that `make demo`
 // cannot break unnoticed.
 func TestDemo(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())

@@ -1,19 +1,11 @@
-package hostedcluster
+package dataplane
 
 import (
-	"context"
-	"fmt"
-	"github.com/hcpmirror/hcpmirror/pkg/manifest"
-
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
-	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 )
 
 // The data plane's mirror configuration (docs/semantics.md §7.3): nodes get
@@ -61,45 +53,4 @@ func dataPlaneConfig(hc *hypershiftv1beta1.HostedCluster) ([]byte, error) {
 		encoded = append(encoded, y)
 	}
 	return manifest.JoinDocuments(encoded), nil
-}
-
-// reconcileDataPlane validates imageContentSources as an IDMS (what the
-// guest's machine-config-operator will do) and writes or deletes the
-// ConfigMap. An invalid list leaves the ConfigMap as it was: nodes keep
-// their last good configuration, as MCO would keep it.
-func (r *Reconciler) reconcileDataPlane(ctx context.Context, hc *hypershiftv1beta1.HostedCluster, ns string, hcp *hypershiftv1beta1.HostedControlPlane) (invalid, err error) {
-	set := mirrorset.FromHostedCluster(hc)
-	if verr := mirrorset.Validate([]mirrorset.Set{set}); verr != nil {
-		return verr, nil
-	}
-	cfg, err := dataPlaneConfig(hc)
-	if err != nil {
-		return nil, err
-	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: DataPlaneConfigMap}}
-	if cfg == nil {
-		// Look in the cache first: most clusters never had the ConfigMap,
-		// and a DELETE on every reconcile would be wasted API calls.
-		if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); apierrors.IsNotFound(err) {
-			return nil, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
-		}
-		if err := r.Client.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("deleting ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
-		}
-		return nil, nil
-	}
-	_, err = controllerutil.CreateOrPatch(ctx, r.Client, cm, func() error {
-		if cm.Labels == nil {
-			cm.Labels = map[string]string{}
-		}
-		cm.Labels[CoreIgnitionConfigLabel] = "true"
-		cm.Data = map[string]string{DataPlaneConfigKey: string(cfg)}
-		return controllerutil.SetControllerReference(hcp, cm, r.Client.Scheme())
-	})
-	if err != nil {
-		return nil, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, DataPlaneConfigMap, err)
-	}
-	return nil, nil
 }
