@@ -166,10 +166,15 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"version", "extra"}, exitUsage},
 		{[]string{"version", "-o", "xml"}, exitUsage},
 		{[]string{"render", "-o", "text"}, exitUsage},
+		{[]string{"status", "--registry-overrides", "no-equals-sign"}, exitUsage},
+		{[]string{"operator", "--registry-overrides", "no-equals-sign"}, exitUsage},
+		{[]string{"--version", "extra"}, exitUsage},
 		{[]string{"lint", "-f", "testdata/lint/broken"}, exitProblem},
 		{[]string{"resolve", "-f", "testdata/resolve/missing.yaml", "quay.io/a/b"}, exitProblem},
 		{[]string{"release"}, 0}, // a command group alone prints its help
 		{[]string{"version", "-o", "yaml"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{}, 0}, // the root alone prints its help
 	}
 	for _, tt := range tests {
 		code, got := runHcpmirror(t, tt.args, nil)

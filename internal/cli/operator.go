@@ -43,12 +43,12 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
 				if err != nil {
-					return fmt.Errorf("--registry-overrides: %w", err)
+					return usageErrorf("--registry-overrides: %w", err)
 				}
 				// They are re-encoded into every hosted control plane: a map
 				// that cannot be must fail here, not on every reconcile.
 				if _, err := overrides.EncodeFlag(m); err != nil {
-					return fmt.Errorf("--registry-overrides: %w", err)
+					return usageErrorf("--registry-overrides: %w", err)
 				}
 				opts.StaticOverrides = m
 			}
