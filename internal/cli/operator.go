@@ -37,7 +37,7 @@ ValidImageContentSources.
 
 Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{annotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
+		Annotations: map[string]string{AnnotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr())))
 			if len(static) > 0 {
