@@ -129,10 +129,7 @@ func lintRelease(cmd *cobra.Command, sets []mirrorset.Set, image string, reg *re
 		return nil, err
 	}
 	defer p.Close()
-	var bar *progressBar
-	if isTerminal(cmd.ErrOrStderr()) {
-		bar = &progressBar{w: cmd.ErrOrStderr()}
-	}
+	bar := terminalBar(cmd.ErrOrStderr())
 	bar.reading(cfg, image)
 	rel, err := p.Lookup(cmd.Context(), cfg, image, nil)
 	bar.clear()
