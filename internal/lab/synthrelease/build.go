@@ -1,14 +1,9 @@
 package synthrelease
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,8 +12,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/pkg/layer"
 
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
@@ -357,49 +353,7 @@ func (c *publishConfig) manifests(refs *release.ImageReferences, rhcos, kubeVirt
 // parent directories, fixed times and owners: the same files always give
 // the same digest.
 func newLayer(files map[string][]byte) (v1.Layer, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	dirs := map[string]bool{}
-	for _, p := range slices.Sorted(mapKeys(files)) {
-		for i := range len(p) {
-			if p[i] != '/' || dirs[p[:i+1]] {
-				continue
-			}
-			dirs[p[:i+1]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: p[:i+1], Mode: 0o755, ModTime: created}); err != nil {
-				return nil, err
-			}
-		}
-		b := files[p]
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: p, Mode: 0o644, Size: int64(len(b)), ModTime: created}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(b); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	gz := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(gz)), nil
-	})
-}
-
-// mapKeys iterates the keys of m.
-func mapKeys(m map[string][]byte) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return layer.New(layer.WithParents(files), layer.WithModTime(created))
 }
 
 // newImage makes a Docker schema 2 image of layers for linux/arch.
