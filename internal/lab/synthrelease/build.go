@@ -122,7 +122,9 @@ func (c *publishConfig) build() (*builtRelease, error) {
 			release.AnnotationCommitID:       commit,
 			release.AnnotationSourceLocation: "https://github.com/openshift/" + comp,
 		}
-		b := &builtImage{name: comp, index: multi[i]}
+		// The machine-config-operator is always a manifest list, as it is in
+		// multi payloads, so the ignition server's choice of child is tested.
+		b := &builtImage{name: comp, index: multi[i] || comp == mcoComponent}
 		if b.index {
 			b.taggable, err = c.multiArchImage(rng, base, comp, labels)
 		} else {
@@ -230,6 +232,13 @@ func (c *publishConfig) componentImage(rng *rand.Rand, base v1.Layer, comp, arch
 		l, err := newLayer(map[string][]byte{
 			fmt.Sprintf("usr/share/synthetic/%s/%s-%d.bin", comp, arch, k): randomBytes(rng, c.LayerSize),
 		})
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
+	if comp == mcoComponent {
+		l, err := newLayer(mcoFiles(c.Version, arch))
 		if err != nil {
 			return nil, err
 		}
