@@ -98,7 +98,18 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	}
 
 	multi := map[int]bool{}
-	for _, i := range choices.Perm(c.Components - 1)[:c.multiArch] {
+	chosen := choices.Perm(c.Components - 1)[:c.multiArch]
+	// The machine-config-operator is always a manifest list, as it is in
+	// multi payloads, so the ignition server's choice of child is tested; it
+	// takes the place of the last random pick, keeping the count.
+	if mco := slices.Index(wellKnownComponents, mcoComponent); mco < c.Components && !slices.Contains(chosen, mco-1) {
+		if len(chosen) > 0 {
+			chosen[len(chosen)-1] = mco - 1
+		} else {
+			chosen = append(chosen, mco-1)
+		}
+	}
+	for _, i := range chosen {
 		multi[i+1] = true
 	}
 	rhcos := fmt.Sprintf("%d%d.94.202407010000-0", c.major, c.minor)
@@ -122,9 +133,7 @@ func (c *publishConfig) build() (*builtRelease, error) {
 			release.AnnotationCommitID:       commit,
 			release.AnnotationSourceLocation: "https://github.com/openshift/" + comp,
 		}
-		// The machine-config-operator is always a manifest list, as it is in
-		// multi payloads, so the ignition server's choice of child is tested.
-		b := &builtImage{name: comp, index: multi[i] || comp == mcoComponent}
+		b := &builtImage{name: comp, index: multi[i]}
 		if b.index {
 			b.taggable, err = c.multiArchImage(rng, base, comp, labels)
 		} else {
