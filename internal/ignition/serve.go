@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,8 +106,10 @@ func (s *Server) Serve(ctx context.Context, o ServeOptions) error {
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return certs.get() },
 	}
-	srv := &http.Server{Handler: s.Handler(), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: nil}
+	// Handshake failures (a client without the CA) are the server's
+	// business, not stderr's: they go to the log at debug level.
+	errLog := log.New(logWriter{s.log.V(1)}, "", 0)
+	srv := &http.Server{Handler: s.Handler(), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	var mln net.Listener
 	var msrv *http.Server
 	if o.MetricsAddr != "" && o.MetricsAddr != "0" {
@@ -153,4 +157,12 @@ func (s *Server) Serve(ctx context.Context, o ServeOptions) error {
 		return nil
 	}
 	return err
+}
+
+// logWriter turns net/http's error log lines into log entries.
+type logWriter struct{ log logr.Logger }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.log.Info(strings.TrimSpace(string(b)))
+	return len(b), nil
 }

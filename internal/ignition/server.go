@@ -48,6 +48,8 @@ const (
 	// DefaultCacheSize bounds the cached payloads: one per NodePool and
 	// architecture, typically.
 	DefaultCacheSize = 64
+	// buildTimeout bounds one payload build, all registry reads included.
+	buildTimeout = 2 * time.Minute
 )
 
 // Options configure a Server.
@@ -447,7 +449,11 @@ func (s *Server) payload(ctx context.Context, secret *corev1.Secret, arch string
 		}
 		s.metrics.cache.WithLabelValues("miss").Inc()
 		start := time.Now()
-		b, err := s.build(ctx, mirrors, secret, hcp, pull, trust, arch)
+		// Shared by every request waiting on this key: the first one going
+		// away must not fail the others.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), buildTimeout)
+		defer cancel()
+		b, err := s.build(bctx, mirrors, secret, hcp, pull, trust, arch)
 		if err != nil {
 			return nil, err
 		}
