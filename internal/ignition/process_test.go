@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -130,6 +131,18 @@ func TestProcessRestartConverges(t *testing.T) {
 	}
 	if f.manifestPulls(f.mirrorA, synthrelease.DefaultReleaseRepo) == 0 || f.pulls(f.mirrorB, "/") != 0 {
 		t.Fatalf("want mirror A only (the ConfigMap); A %d, B %d", f.manifestPulls(f.mirrorA, synthrelease.DefaultReleaseRepo), f.pulls(f.mirrorB, "/"))
+	}
+	// The README's flow, with curl itself when the machine has it.
+	if curl, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command(curl, "-sS", "--fail", "--cacert", filepath.Join(f.certs.dir, "ca.crt"),
+			"-H", "Authorization: Bearer "+f.token, p.https+"/ignition").Output()
+		if err != nil {
+			t.Errorf("curl: %v", err)
+		} else if _, files := decode(t, out); !strings.Contains(files["/etc/containers/registries.conf"], "node-mirror.example.internal:5000/ocp") {
+			t.Errorf("curl's payload lacks the node registries.conf: %s", out)
+		}
+	} else {
+		t.Log("curl is not installed: the README flow was fetched with Go's client only")
 	}
 	if code, _ := fetch(t, f.certs.pool, p.https+"/ignition", "wrong"); code != http.StatusUnauthorized {
 		t.Errorf("wrong token = %d, want 401", code)
