@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -227,10 +228,16 @@ type running struct {
 // start runs a Server on 127.0.0.1 until the test ends (or stop).
 func (f *fixture) start(opts ignition.Options) *running {
 	f.t.Helper()
+	return f.startAs(env.Config, opts)
+}
+
+// startAs is start with the server's client configuration cfg.
+func (f *fixture) startAs(cfg *rest.Config, opts ignition.Options) *running {
+	f.t.Helper()
 	opts.Namespace = f.ns
 	opts.RegistryOptions = append(opts.RegistryOptions, f.registryOptions()...)
 	opts.Log = testr.New(f.t)
-	s, err := ignition.New(env.Config, opts)
+	s, err := ignition.New(cfg, opts)
 	if err != nil {
 		f.t.Fatalf("New() = %v", err)
 	}
