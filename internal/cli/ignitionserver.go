@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -40,6 +41,9 @@ node architecture; amd64 by default.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{annotationStopsOnSignal: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Namespace == "" {
+				return usageErrorf("--namespace: empty, and POD_NAMESPACE is not set")
+			}
 			log := zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr()))
 			ctrl.SetLogger(log)
 			opts.Log = log.WithName("ignition-server")
@@ -47,7 +51,7 @@ node architecture; amd64 by default.`,
 			opts.RegistryOptions = reg.options()
 			cfg, err := kube.restConfig()
 			if err != nil {
-				return err
+				return fmt.Errorf("locating the cluster: %w", err)
 			}
 			s, err := ignition.New(cfg, opts)
 			if err != nil {

@@ -85,8 +85,7 @@ type Server struct {
 	limiter  *limiter
 	tokens   tokens
 	mirrors  liveMirrors
-	fallback *mirrorset.Config
-	fbErr    error
+	fallback *mirrorset.Config // from the environment, while the ConfigMap is absent
 
 	tokenLister  listerscorev1.SecretLister
 	pullLister   listerscorev1.SecretLister
@@ -98,7 +97,8 @@ type Server struct {
 	providers    map[string]*releaseinfo.Provider
 	payloads     payloadCache
 	flights      singleflight.Group
-	registriesRV string
+	rvMu         sync.Mutex // guards registriesRV
+	registriesRV string     // of the hcpmirror-registries installed; "" while absent
 }
 
 // New checks opts and connects to the API server; nothing is watched
@@ -126,9 +126,8 @@ func New(cfg *rest.Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--registry-overrides: %w", err)
 	}
-	s.fallback, s.fbErr = overrides.ToConfig(overrides.DecodeEnv(opts.EnvOverrides), flag)
-	if s.fbErr != nil {
-		return nil, fmt.Errorf("%s and --registry-overrides: %w", hostedcluster.EnvName, s.fbErr)
+	if s.fallback, err = overrides.ToConfig(overrides.DecodeEnv(opts.EnvOverrides), flag); err != nil {
+		return nil, fmt.Errorf("%s and --registry-overrides: %w", hostedcluster.EnvName, err)
 	}
 	// A bad registry option must fail at start, not on the first request.
 	if _, err := s.provider("amd64"); err != nil {
@@ -226,10 +225,10 @@ func (s *Server) refreshOverrides() {
 	if err == nil {
 		rv = cm.ResourceVersion
 	}
-	s.providerMu.Lock()
+	s.rvMu.Lock()
 	same := s.registriesRV == rv && s.mirrorsSet()
 	s.registriesRV = rv
-	s.providerMu.Unlock()
+	s.rvMu.Unlock()
 	if same {
 		return
 	}
