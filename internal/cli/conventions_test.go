@@ -42,6 +42,7 @@ func commandPaths(t *testing.T) [][]string {
 var withoutOutput = []string{
 	"operator", "help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell",
 	"demo", "registry serve", "release publish",
+	"ignition-server", // a server: it logs
 }
 
 // TestOutputFlagEverywhere checks that -o is the output format on every

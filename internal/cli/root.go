@@ -98,4 +98,5 @@ var subcommands = []func() *cobra.Command{
 	newVerifyCommand,
 	newVersionCommand,
 	newMirrorCommand,
+	newIgnitionServerCommand,
 }

@@ -94,7 +94,18 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	}
 
 	multi := map[int]bool{}
-	for _, i := range choices.Perm(c.Components - 1)[:c.multiArch] {
+	chosen := choices.Perm(c.Components - 1)[:c.multiArch]
+	// The machine-config-operator is always a manifest list, as it is in
+	// multi payloads, so the ignition server's choice of child is tested; it
+	// takes the place of the last random pick, keeping the count.
+	if mco := slices.Index(wellKnownComponents, mcoComponent); mco < c.Components && !slices.Contains(chosen, mco-1) {
+		if len(chosen) > 0 {
+			chosen[len(chosen)-1] = mco - 1
+		} else {
+			chosen = append(chosen, mco-1)
+		}
+	}
+	for _, i := range chosen {
 		multi[i+1] = true
 	}
 	rhcos := fmt.Sprintf("%d%d.94.202407010000-0", c.major, c.minor)
@@ -226,6 +237,13 @@ func (c *publishConfig) componentImage(rng *rand.Rand, base v1.Layer, comp, arch
 		l, err := newLayer(map[string][]byte{
 			fmt.Sprintf("usr/share/synthetic/%s/%s-%d.bin", comp, arch, k): randomBytes(rng, c.LayerSize),
 		})
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
+	if comp == mcoComponent {
+		l, err := newLayer(mcoFiles(c.Version, arch))
 		if err != nil {
 			return nil, err
 		}
