@@ -39,7 +39,7 @@ imageContentSources, the pull secret, the additional trust bundle and the
 NodePool's MachineConfigs. ?arch= (or the X-Hcpmirror-Arch header) picks the
 node architecture; amd64 by default.`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{annotationStopsOnSignal: "true"},
+		Annotations: map[string]string{AnnotationStopsOnSignal: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Namespace == "" {
 				return usageErrorf("--namespace: empty, and POD_NAMESPACE is not set")
