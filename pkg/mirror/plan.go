@@ -160,22 +160,6 @@ func NewPlan(ctx context.Context, isc *imageset.ImageSetConfiguration, o PlanOpt
 	return p, nil
 }
 
-// planOperators is where operator catalogs join the plan: filter each
-// catalog (pkg/catalog), rebuild it, then copy the kept bundles and their
-// related images. Not wired in this branch. When it is: each rebuilt
-// catalog goes into p.Built under a Source ending in @<its digest>, with an
-// Image of KindCatalog (Repo: targetCatalog or the catalog's path, Tag:
-// targetTag or its tag), and every bundle and related image an Image of
-// KindBundle or KindRelated by digest (DigestPull, Tag sha256-<hex>, Repo
-// its source path); the CatalogSource, ClusterCatalog, operator mirror sets
-// and the olm-catalogs annotation follow from the record.
-func (p *Plan) planOperators(_ context.Context, isc *imageset.ImageSetConfiguration, _ PlanOptions) error {
-	if len(isc.Mirror.Operators) > 0 {
-		return errors.New("mirror.operators: operator catalogs: not built yet in this branch")
-	}
-	return nil
-}
-
 type releaseRef struct {
 	ref, arch, channel string
 }
