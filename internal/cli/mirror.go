@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vbauerster/mpb/v8"
@@ -18,10 +17,6 @@ import (
 	"github.com/hcpmirror/hcpmirror/pkg/mirror"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
-
-// uploadTimeout bounds one HTTP attempt of a mirror run, a layer upload
-// included.
-const uploadTimeout = 15 * time.Minute
 
 func newMirrorCommand() *cobra.Command {
 	var (
@@ -122,12 +117,9 @@ or destination) and why. Ctrl-C stops within seconds; run again to finish.`,
 					fmt.Fprintf(stderr, "note: %s\n", n)
 				}
 			}
-			// Each attempt is bounded until its response headers; an
-			// upload's headers come after its whole body, so the default
-			// bound would cut large layers on slow links.
 			// --parallel images each stream a few blobs: let that many
 			// requests per registry be in flight.
-			client, err := registry.New(append(reg.options(), registry.WithTimeout(uploadTimeout), registry.WithMaxConcurrentPerRegistry(max(registry.DefaultMaxConcurrentPerRegistry, 2*parallel)))...)
+			client, err := registry.New(append(reg.options(), registry.WithMaxConcurrentPerRegistry(max(registry.DefaultMaxConcurrentPerRegistry, 2*parallel)))...)
 			if err != nil {
 				return err
 			}
