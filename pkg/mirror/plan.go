@@ -90,6 +90,9 @@ type Release struct {
 	Arch string `json:"arch"`
 	// Image is the release image pulled, by digest.
 	Image string `json:"image"`
+	// From is the reference it was selected by (the graph's payload or
+	// mirror.platform.release).
+	From string `json:"from,omitempty"`
 	// Channel is where it was selected ("" for mirror.platform.release).
 	Channel    string `json:"channel,omitempty"`
 	Components int    `json:"components"`
@@ -247,7 +250,7 @@ func (p *Plan) planRelease(ctx context.Context, c *registry.Client, r releaseRef
 	src := ref.Name() + "@" + digest
 	archTag := releaseArchTags[r.arch]
 	tag := payload.Version + "-" + archTag
-	rel := Release{Version: payload.Version, Arch: r.arch, Image: src, Channel: r.channel, Components: len(payload.Components)}
+	rel := Release{Version: payload.Version, Arch: r.arch, Image: src, From: r.ref, Channel: r.channel, Components: len(payload.Components)}
 	// The release image is pulled by digest and, by people, by tag:
 	// oc-mirror puts it in both kinds of mirror sets.
 	p.Images = append(p.Images, Image{Source: src, Repo: ReleaseImagesRepo, Tag: tag, Kind: KindRelease, DigestPull: true, TagPull: true, Release: payload.Version})
