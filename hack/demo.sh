@@ -66,6 +66,10 @@ echo "\$ hcpmirror mirror -c isc.yaml --workspace ws --graph-url $graph docker:/
 "$bin" mirror -c "$work/isc.yaml" --workspace "$work/ws" --graph-url "$graph" "${access[@]}" "docker://$addr/mirror" 2>&1 | grep -v '^\[[0-9]*/[0-9]*\] '
 echo "\$ ls ws/working-dir/cluster-resources"
 ls "$work/ws/working-dir/cluster-resources"
+echo "\$ cat ws/working-dir/cluster-resources/cs-redhat-operator-index-v4-16.yaml"
+cat "$work/ws/working-dir/cluster-resources/cs-redhat-operator-index-v4-16.yaml"
+echo "\$ grep olm-catalogs ws/working-dir/cluster-resources/hostedcluster-imagecontentsources.txt"
+grep olm-catalogs "$work/ws/working-dir/cluster-resources/hostedcluster-imagecontentsources.txt"
 echo "\$ hcpmirror verify -c isc.yaml -f ws -q && echo mirrored"
 "$bin" verify -c "$work/isc.yaml" -f "$work/ws" --graph-url "$graph" "${access[@]}" -q && echo "mirrored: every image the configuration names resolves through ws"
 kill "$up_pid"; up_pid=
