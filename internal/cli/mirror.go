@@ -30,9 +30,11 @@ func newMirrorCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mirror -c ISC.yaml (--workspace DIR docker://HOST[:PORT][/PATH] | file://DIR | --from file://DIR docker://HOST[:PORT][/PATH]) [-o text|json|yaml]",
 		Short: "Mirror what an ImageSetConfiguration names into a registry or a directory",
-		Long: `Mirror copies the releases, KubeVirt boot images and additional images an
-ImageSetConfiguration (mirror.openshift.io/v1alpha2 or v2alpha1) names, in one
-of oc-mirror v2's three modes:
+		Long: `Mirror copies the releases, KubeVirt boot images, additional images and
+operator catalogs (each filtered to the packages asked for and rebuilt, with
+their bundle and related images) an ImageSetConfiguration
+(mirror.openshift.io/v1alpha2 or v2alpha1) names, in one of oc-mirror v2's
+three modes:
 
   registry to registry   -c ISC --workspace DIR docker://HOST[:PORT][/PATH]
   registry to disk       -c ISC file://DIR
