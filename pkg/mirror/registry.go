@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -182,11 +183,14 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 	return l.n, nil
 }
 
-// upload stores one blob in repo in at most three requests: a HEAD (there
-// already: done), a POST opening the upload, and one PUT carrying the whole
-// blob and its digest (the distribution API's monolithic upload).
-// go-containerregistry sends the body as a PATCH and commits it with a
-// separate PUT: one request more per blob, and a local registry's request
+// upload stores one blob in repo in at most two requests. The POST that
+// opens the upload asks to mount the blob from repo itself: a registry
+// whose repo holds it answers 201 and nothing is sent (the existence check
+// a HEAD would make, in the same request); one that does not, or does not
+// mount, opens an upload (202, as the distribution spec requires), and one
+// PUT carries the whole blob and its digest (the monolithic upload).
+// go-containerregistry makes a HEAD, a POST, a PATCH with the body and a
+// PUT committing it: twice the requests, and a local registry's request
 // rate is what bounds a mirror run.
 func (t *RegistryTarget) upload(ctx context.Context, repo name.Repository, l *streamLayer) error {
 	hc, err := t.client.PushClient(ctx, repo)
@@ -213,19 +217,15 @@ func (t *RegistryTarget) upload(ctx context.Context, repo name.Repository, l *st
 		}
 		return resp, nil
 	}
-	resp, err := send(http.MethodHead, base+l.desc.Digest.String(), nil, 0, http.StatusOK, http.StatusNotFound)
+	probe := url.Values{"mount": {l.desc.Digest.String()}, "from": {repo.RepositoryStr()}}
+	resp, err := send(http.MethodPost, base+"uploads/?"+probe.Encode(), nil, 0, http.StatusCreated, http.StatusAccepted)
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
+	if resp.StatusCode == http.StatusCreated {
 		return nil
 	}
-	resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
 	loc, err := resp.Location()
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
