@@ -161,3 +161,31 @@ func TestMirrorOperators(t *testing.T) {
 		t.Errorf("verify -c: %d operator checks (want %d), %d missing", operator, len(cat.Refs(both)), len(vr.Missing()))
 	}
 }
+
+// TestMirrorWholeCatalog: full: true without packages copies the catalog as
+// it is (its digest kept) and every bundle and related image.
+func TestMirrorWholeCatalog(t *testing.T) {
+	l := newLab(t, 2, "4.16.3")
+	cat := catalogtest.Publish(t, l.upstream)
+	ws := t.TempDir()
+	isc := l.isc(t, ws, `apiVersion: mirror.openshift.io/v2alpha1
+kind: ImageSetConfiguration
+mirror:
+  operators:
+  - catalog: UPSTREAM/redhat/redhat-operator-index:v4.16
+    full: true
+`)
+	rep, err := Run(t.Context(), isc, l.options(MirrorToMirror, ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(cat.Refs(catalogtest.AllBundles)) + 1; !rep.Complete() || rep.Copied != want {
+		t.Errorf("whole catalog: complete=%v, copied %d, want %d", rep.Complete(), rep.Copied, want)
+	}
+	d, _ := cat.Index.Digest()
+	for _, r := range rep.Results {
+		if r.Image.Kind == KindCatalog && r.Digest != d.String() {
+			t.Errorf("catalog copied as %s, want its own digest %s", r.Digest, d)
+		}
+	}
+}
