@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
 
 // TestColdRequests: a cold copy asks each tag once (no second HEAD after
@@ -79,5 +80,34 @@ func TestUploadProbe(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Errorf("source opened %d times, want 1", opened)
+	}
+}
+
+// TestUploadAuth: one-request uploads authenticate like every other
+// request: into a registry that requires basic auth, with an auth file.
+func TestUploadAuth(t *testing.T) {
+	dest := testreg.Start(t, testreg.WithBasicAuth("mirror", "s3cret"))
+	c, err := registry.New(registry.WithAuthFile(dest.AuthFile), registry.WithInsecureRegistry(dest.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	tgt, err := NewRegistryTarget(t.Context(), c, dest.Addr+"/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte("an authenticated layer")
+	d := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(blob))}, Size: int64(len(blob)), MediaType: types.OCILayer}
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil }
+	if n, err := tgt.PutBlob(t.Context(), "a/b", d, open); err != nil || n != int64(len(blob)) {
+		t.Fatalf("PutBlob with basic auth: %d bytes, %v", n, err)
+	}
+	anon := mustClient(t, dest)
+	atgt, err := NewRegistryTarget(t.Context(), anon, dest.Addr+"/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atgt.PutBlob(t.Context(), "a/c", d, open); err == nil {
+		t.Error("PutBlob without credentials succeeded against a registry requiring them")
 	}
 }
