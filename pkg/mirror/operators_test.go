@@ -160,6 +160,15 @@ func TestMirrorOperators(t *testing.T) {
 	if operator != len(cat.Refs(both)) || !vr.OK() {
 		t.Errorf("verify -c: %d operator checks (want %d), %d missing", operator, len(cat.Refs(both)), len(vr.Missing()))
 	}
+	// The catalog's source gone: a failed check naming the catalog.
+	l.upstream.Close()
+	vr, err = VerifyImageSet(t.Context(), p, l.client, mcfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := vr.Missing(); vr.OK() || len(m) != 1 || !strings.Contains(m[0].Image, catalogtest.CatalogRepo) {
+		t.Errorf("verify -c with the catalog unreadable: OK=%v, missing %+v", vr.OK(), m)
+	}
 }
 
 // TestMirrorWholeCatalog: full: true without packages copies the catalog as

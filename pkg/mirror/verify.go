@@ -32,7 +32,8 @@ type VerifyImageSetOptions struct {
 // every bundle and related image the operators entries keep, gets a HEAD
 // through its pull sources. Catalogs are read (and filtered as a mirror run
 // filters them) from their source, so the upstream catalog must be
-// reachable from where verify runs. The checks of all releases form one
+// reachable from where verify runs; one that is not is a failed check
+// naming it. The checks of all releases form one
 // report; each check's Name starts with its release version. Release is the
 // first release's.
 func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Client, mirrors *mirrorset.Config, isc *imageset.ImageSetConfiguration, o VerifyImageSetOptions) (*releaseinfo.VerifyReport, error) {
@@ -90,8 +91,16 @@ func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Cl
 	if err := plan.planAdditional(isc); err != nil {
 		return nil, err
 	}
-	if err := plan.planOperators(ctx, isc, PlanOptions{Client: c}); err != nil {
-		return nil, err
+	// A catalog that cannot be read (its source unreachable from here) is
+	// a failed check naming it, not the end of the report.
+	for i, op := range isc.Mirror.Operators {
+		if err := plan.planCatalog(ctx, c, op); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			out.Checks = append(out.Checks, releaseinfo.Check{Kind: CheckOperator, Name: op.Catalog, Image: op.Catalog,
+				Err: fmt.Errorf("mirror.operators[%d]: reading the catalog to list its bundles: %w", i, err)})
+		}
 	}
 	if err := plan.block(isc); err != nil {
 		return nil, err
