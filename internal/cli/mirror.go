@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vbauerster/mpb/v8"
@@ -18,10 +17,6 @@ import (
 	"github.com/hcpmirror/hcpmirror/pkg/mirror"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
-
-// uploadTimeout bounds one HTTP attempt of a mirror run, a layer upload
-// included.
-const uploadTimeout = 15 * time.Minute
 
 func newMirrorCommand() *cobra.Command {
 	var (
@@ -35,9 +30,11 @@ func newMirrorCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mirror -c ISC.yaml (--workspace DIR docker://HOST[:PORT][/PATH] | file://DIR | --from file://DIR docker://HOST[:PORT][/PATH]) [-o text|json|yaml]",
 		Short: "Mirror what an ImageSetConfiguration names into a registry or a directory",
-		Long: `Mirror copies the releases, KubeVirt boot images and additional images an
-ImageSetConfiguration (mirror.openshift.io/v1alpha2 or v2alpha1) names, in one
-of oc-mirror v2's three modes:
+		Long: `Mirror copies the releases, KubeVirt boot images, additional images and
+operator catalogs (each filtered to the packages asked for and rebuilt, with
+their bundle and related images) an ImageSetConfiguration
+(mirror.openshift.io/v1alpha2 or v2alpha1) names, in one of oc-mirror v2's
+three modes:
 
   registry to registry   -c ISC --workspace DIR docker://HOST[:PORT][/PATH]
   registry to disk       -c ISC file://DIR
@@ -122,12 +119,9 @@ or destination) and why. Ctrl-C stops within seconds; run again to finish.`,
 					fmt.Fprintf(stderr, "note: %s\n", n)
 				}
 			}
-			// Each attempt is bounded until its response headers; an
-			// upload's headers come after its whole body, so the default
-			// bound would cut large layers on slow links.
 			// --parallel images each stream a few blobs: let that many
 			// requests per registry be in flight.
-			client, err := registry.New(append(reg.options(), registry.WithTimeout(uploadTimeout), registry.WithMaxConcurrentPerRegistry(max(registry.DefaultMaxConcurrentPerRegistry, 2*parallel)))...)
+			client, err := registry.New(append(reg.options(), registry.WithMaxConcurrentPerRegistry(max(registry.DefaultMaxConcurrentPerRegistry, 2*parallel)))...)
 			if err != nil {
 				return err
 			}

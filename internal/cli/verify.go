@@ -178,7 +178,7 @@ Exit status 1 if anything is missing.`,
 	sets.register(cmd)
 	reg.register(cmd)
 	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (or -c)")
-	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images); see --graph-url")
+	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images, operator bundles and related images, from catalogs read at their source); see --graph-url")
 	cmd.Flags().StringVar(&graphURL, "graph-url", "", "update graph endpoint for -c (default $UPDATE_URL_OVERRIDE, else OpenShift's public update service)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing and unmirrored images, one per line on stdout; no progress bar")

@@ -12,8 +12,9 @@ import (
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
 
-// verifyImageSet is `verify -c ISC.yaml`: the releases, KubeVirt images and
-// additional images the configuration names, checked through the mirrors.
+// verifyImageSet is `verify -c ISC.yaml`: the releases, KubeVirt images,
+// additional images and operator bundle and related images the
+// configuration names, checked through the mirrors.
 func verifyImageSet(ctx context.Context, p *releaseinfo.Provider, cfg *mirrorset.Config, path, graphURL string, reg registryFlags, opts releaseinfo.VerifyOptions) (*releaseinfo.VerifyReport, error) {
 	isc, _, err := imageset.Load(path)
 	if err != nil {

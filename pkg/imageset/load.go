@@ -197,7 +197,7 @@ func (c *ImageSetConfiguration) validate() ([]Note, []error) {
 		bad("mirror.platform.graph", "the update graph data image and UpdateService are understood but not implemented by hcpmirror; set graph: false")
 	}
 	if len(p.Platforms) > 0 {
-		bad("mirror.platform.platforms", "filtering multi-architecture payloads by platform is not implemented; use architectures")
+		bad("mirror.platform.platforms", "filtering multi-architecture payloads by platform is not implemented: a filtered index has a new digest that digest pulls through the IDMS would not find (docs/semantics.md §8.4); use architectures")
 	}
 	seenArch := map[string]bool{}
 	for i, a := range p.Architectures {

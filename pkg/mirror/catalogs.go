@@ -16,44 +16,112 @@ import (
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 )
 
+// BuiltArtifact is what Built holds: a v1.Image or a v1.ImageIndex.
+type BuiltArtifact interface {
+	Digest() (v1.Hash, error)
+	MediaType() (types.MediaType, error)
+	RawManifest() ([]byte, error)
+}
+
 // Built holds images made during planning (rebuilt operator catalogs) that
 // Copy pushes like any other: an Image whose Source is a key of Built is
-// read from memory, by digest, instead of from a registry.
-type Built map[string]v1.Image
+// read from memory, by digest, instead of from a registry. A built index
+// serves its images and their blobs too; blobs a built image shares with
+// its base (the catalog's original layers) are read from where the base
+// came from.
+type Built map[string]BuiltArtifact
 
 // BuiltSource serves Built images and passes every other reference to next.
 type BuiltSource struct {
-	built map[v1.Hash]v1.Image
-	byRef map[string]v1.Hash
-	next  Source
+	manifests map[v1.Hash]BuiltArtifact
+	blobs     map[v1.Hash]func() (io.ReadCloser, error)
+	byRef     map[string]v1.Hash
+	next      Source
 }
 
 // NewBuiltSource serves built (keyed by the Source references the plan
 // gives them, which must end in @<digest> of the image) in front of next.
 func NewBuiltSource(built Built, next Source) (*BuiltSource, error) {
-	s := &BuiltSource{built: map[v1.Hash]v1.Image{}, byRef: map[string]v1.Hash{}, next: next}
-	for ref, img := range built {
-		d, err := img.Digest()
+	s := &BuiltSource{manifests: map[v1.Hash]BuiltArtifact{}, blobs: map[v1.Hash]func() (io.ReadCloser, error){}, byRef: map[string]v1.Hash{}, next: next}
+	for ref, a := range built {
+		d, err := a.Digest()
 		if err != nil {
 			return nil, fmt.Errorf("built image %s: %w", ref, err)
 		}
 		if want, ok := digestOf(ref); ok && want != d {
 			return nil, fmt.Errorf("built image %s has digest %s", ref, d)
 		}
-		s.built[d], s.byRef[ref] = img, d
+		if err := s.add(a); err != nil {
+			return nil, fmt.Errorf("built image %s: %w", ref, err)
+		}
+		s.byRef[ref] = d
 	}
 	return s, nil
+}
+
+// add registers a and, for an index, its children, with their blobs.
+func (s *BuiltSource) add(a BuiltArtifact) error {
+	d, err := a.Digest()
+	if err != nil {
+		return err
+	}
+	s.manifests[d] = a
+	switch a := a.(type) {
+	case v1.ImageIndex:
+		im, err := a.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, m := range im.Manifests {
+			var child BuiltArtifact
+			if m.MediaType.IsIndex() {
+				child, err = a.ImageIndex(m.Digest)
+			} else {
+				child, err = a.Image(m.Digest)
+			}
+			if err != nil {
+				return fmt.Errorf("manifest %s: %w", m.Digest, err)
+			}
+			if err := s.add(child); err != nil {
+				return err
+			}
+		}
+	case v1.Image:
+		cfg, err := a.ConfigName()
+		if err != nil {
+			return err
+		}
+		s.blobs[cfg] = func() (io.ReadCloser, error) {
+			b, err := a.RawConfigFile()
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}
+		layers, err := a.Layers()
+		if err != nil {
+			return err
+		}
+		for _, l := range layers {
+			ld, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			s.blobs[ld] = l.Compressed
+		}
+	}
+	return nil
 }
 
 // Manifest implements Source.
 func (s *BuiltSource) Manifest(ctx context.Context, ref string) ([]byte, types.MediaType, v1.Hash, error) {
 	if d, ok := digestOf(ref); ok {
-		if img, ok := s.built[d]; ok {
-			raw, err := img.RawManifest()
+		if a, ok := s.manifests[d]; ok {
+			raw, err := a.RawManifest()
 			if err != nil {
 				return nil, "", v1.Hash{}, err
 			}
-			mt, err := img.MediaType()
+			mt, err := a.MediaType()
 			return raw, mt, d, err
 		}
 	}
@@ -71,20 +139,10 @@ func (s *BuiltSource) Digest(ctx context.Context, ref string) (v1.Hash, error) {
 // Blob implements Source.
 func (s *BuiltSource) Blob(ctx context.Context, ref string, d v1.Descriptor) (io.ReadCloser, error) {
 	if rd, ok := digestOf(ref); ok {
-		if img, ok := s.built[rd]; ok {
-			cfg, err := img.ConfigName()
-			if err == nil && cfg == d.Digest {
-				b, err := img.RawConfigFile()
-				if err != nil {
-					return nil, err
-				}
-				return io.NopCloser(bytes.NewReader(b)), nil
+		if _, ok := s.manifests[rd]; ok {
+			if open, ok := s.blobs[d.Digest]; ok {
+				return open()
 			}
-			l, err := img.LayerByDigest(d.Digest)
-			if err != nil {
-				return nil, err
-			}
-			return l.Compressed()
 		}
 	}
 	return s.next.Blob(ctx, ref, d)

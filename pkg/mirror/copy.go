@@ -143,7 +143,7 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 	sort.SliceStable(order, func(a, b int) bool {
 		return images[order[a]].Kind != KindRelease && images[order[b]].Kind == KindRelease
 	})
-	c := &copier{src: src, dst: dst, prog: prog, blobs: map[string]*flight{}}
+	c := &copier{src: src, dst: dst, prog: prog, blobs: map[string]*flight{}, absent: make([]bool, len(images))}
 	order = c.skipPresent(ctx, images, order, results, 2*par)
 	run := func(idx []int) {
 		var wg sync.WaitGroup
@@ -162,7 +162,7 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 				defer wg.Done()
 				defer func() { <-sem }()
 				prog.ImageStarted(images[i])
-				results[i] = c.copyImage(ctx, images[i])
+				results[i] = c.copyImage(ctx, images[i], c.absent[i])
 				prog.ImageDone(results[i])
 			}()
 		}
@@ -208,6 +208,8 @@ func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, r
 			if err == nil && ok && have == want {
 				present[i] = true
 			}
+			// Answered, and not there: copyImage need not ask again.
+			c.absent[i] = err == nil && !present[i]
 		}()
 	}
 	wg.Wait()
@@ -253,6 +255,10 @@ type copier struct {
 
 	mu    sync.Mutex
 	blobs map[string]*flight // "@digest" (anywhere) or "repo@digest" -> upload in progress or done
+
+	// absent[i] is true when skipPresent found that images[i]'s tag does
+	// not hold its digest, which copyImage then does not ask again.
+	absent []bool
 }
 
 // flight is one blob upload other images may wait for.
@@ -262,7 +268,7 @@ type flight struct {
 	err  error
 }
 
-func (c *copier) copyImage(ctx context.Context, im Image) Result {
+func (c *copier) copyImage(ctx context.Context, im Image, absent bool) Result {
 	var want v1.Hash
 	var err error
 	if d, ok := digestOf(im.Source); ok {
@@ -270,12 +276,14 @@ func (c *copier) copyImage(ctx context.Context, im Image) Result {
 	} else if want, err = c.src.Digest(ctx, im.Source); err != nil {
 		return failed(im, &copyError{SideSource, err})
 	}
-	have, ok, err := c.dst.Tagged(ctx, im.Repo, im.Tag)
-	if err != nil {
-		return failed(im, &copyError{SideDestination, err})
-	}
-	if ok && have == want {
-		return Result{Image: im, Status: StatusPresent, Digest: want.String()}
+	if !absent {
+		have, ok, err := c.dst.Tagged(ctx, im.Repo, im.Tag)
+		if err != nil {
+			return failed(im, &copyError{SideDestination, err})
+		}
+		if ok && have == want {
+			return Result{Image: im, Status: StatusPresent, Digest: want.String()}
+		}
 	}
 	var sent atomic.Int64
 	raw, mt, err := c.copyManifest(ctx, im, im.Source, want, &sent)

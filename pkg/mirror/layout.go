@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/hcpmirror/hcpmirror/pkg/atomicfile"
+	"github.com/hcpmirror/hcpmirror/pkg/cincinnati"
 )
 
 // Disk-mode files. The directory is an OCI image layout (blobs/sha256/<hex>,
@@ -39,6 +42,33 @@ type layoutIndex struct {
 	Images []Record `json:"images"`
 	// Blobs maps every blob and manifest digest to its size.
 	Blobs map[string]int64 `json:"blobs"`
+	// Releases are the releases held, and Graphs the update graphs the
+	// runs resolved channels with (by channel/arch), so that disk to
+	// mirror selects from them as a mirror run would, offline.
+	Releases []Release                    `json:"releases,omitempty"`
+	Graphs   map[string]*cincinnati.Graph `json:"graphs,omitempty"`
+}
+
+// Remember adds a run's releases and graphs to what Commit writes.
+func (l *Layout) Remember(releases []Release, graphs map[string]*cincinnati.Graph) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range releases {
+		i := slices.IndexFunc(l.index.Releases, func(h Release) bool { return h.Version == r.Version && h.Arch == r.Arch })
+		if i >= 0 {
+			l.index.Releases[i] = r
+		} else {
+			l.index.Releases = append(l.index.Releases, r)
+		}
+	}
+	sort.Slice(l.index.Releases, func(i, j int) bool {
+		a, b := l.index.Releases[i], l.index.Releases[j]
+		return a.Version+"/"+a.Arch < b.Version+"/"+b.Arch
+	})
+	if len(graphs) > 0 && l.index.Graphs == nil {
+		l.index.Graphs = map[string]*cincinnati.Graph{}
+	}
+	maps.Copy(l.index.Graphs, graphs)
 }
 
 // Layout is a disk-mode directory, as a Target (mirror to disk) and as a

@@ -90,6 +90,9 @@ type Release struct {
 	Arch string `json:"arch"`
 	// Image is the release image pulled, by digest.
 	Image string `json:"image"`
+	// From is the reference it was selected by (the graph's payload or
+	// mirror.platform.release).
+	From string `json:"from,omitempty"`
 	// Channel is where it was selected ("" for mirror.platform.release).
 	Channel    string `json:"channel,omitempty"`
 	Components int    `json:"components"`
@@ -158,22 +161,6 @@ func NewPlan(ctx context.Context, isc *imageset.ImageSetConfiguration, o PlanOpt
 	}
 	p.dedupe()
 	return p, nil
-}
-
-// planOperators is where operator catalogs join the plan: filter each
-// catalog (pkg/catalog), rebuild it, then copy the kept bundles and their
-// related images. Not wired in this branch. When it is: each rebuilt
-// catalog goes into p.Built under a Source ending in @<its digest>, with an
-// Image of KindCatalog (Repo: targetCatalog or the catalog's path, Tag:
-// targetTag or its tag), and every bundle and related image an Image of
-// KindBundle or KindRelated by digest (DigestPull, Tag sha256-<hex>, Repo
-// its source path); the CatalogSource, ClusterCatalog, operator mirror sets
-// and the olm-catalogs annotation follow from the record.
-func (p *Plan) planOperators(_ context.Context, isc *imageset.ImageSetConfiguration, _ PlanOptions) error {
-	if len(isc.Mirror.Operators) > 0 {
-		return errors.New("mirror.operators: operator catalogs: not built yet in this branch")
-	}
-	return nil
 }
 
 type releaseRef struct {
@@ -263,7 +250,7 @@ func (p *Plan) planRelease(ctx context.Context, c *registry.Client, r releaseRef
 	src := ref.Name() + "@" + digest
 	archTag := releaseArchTags[r.arch]
 	tag := payload.Version + "-" + archTag
-	rel := Release{Version: payload.Version, Arch: r.arch, Image: src, Channel: r.channel, Components: len(payload.Components)}
+	rel := Release{Version: payload.Version, Arch: r.arch, Image: src, From: r.ref, Channel: r.channel, Components: len(payload.Components)}
 	// The release image is pulled by digest and, by people, by tag:
 	// oc-mirror puts it in both kinds of mirror sets.
 	p.Images = append(p.Images, Image{Source: src, Repo: ReleaseImagesRepo, Tag: tag, Kind: KindRelease, DigestPull: true, TagPull: true, Release: payload.Version})

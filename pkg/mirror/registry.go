@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -162,11 +163,17 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 			layer = &remote.MountableLayer{Layer: l, Reference: from}
 		}
 	}
-	if err := t.pusher.Upload(ctx, r.Context(), layer); err != nil {
+	var upErr error
+	if _, mount := layer.(*remote.MountableLayer); mount {
+		upErr = t.pusher.Upload(ctx, r.Context(), layer)
+	} else {
+		upErr = t.upload(ctx, r.Context(), l)
+	}
+	if upErr != nil {
 		if l.srcErr != nil {
 			return l.n, l.srcErr
 		}
-		return l.n, t.wrap(ctx, ref+"@"+d.Digest.String(), err)
+		return l.n, t.wrap(ctx, ref+"@"+d.Digest.String(), upErr)
 	}
 	t.mu.Lock()
 	if _, ok := t.where[d.Digest]; !ok {
@@ -174,6 +181,69 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 	}
 	t.mu.Unlock()
 	return l.n, nil
+}
+
+// upload stores one blob in repo in at most two requests. The POST that
+// opens the upload asks to mount the blob from repo itself: a registry
+// whose repo holds it answers 201 and nothing is sent (the existence check
+// a HEAD would make, in the same request); one that does not, or does not
+// mount, opens an upload (202, as the distribution spec requires), and one
+// PUT carries the whole blob and its digest (the monolithic upload).
+// go-containerregistry makes a HEAD, a POST, a PATCH with the body and a
+// PUT committing it: twice the requests, and a local registry's request
+// rate is what bounds a mirror run.
+func (t *RegistryTarget) upload(ctx context.Context, repo name.Repository, l *streamLayer) error {
+	hc, err := t.client.PushClient(ctx, repo)
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
+	send := func(method, u string, body io.Reader, size int64, want ...int) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, body)
+		if err != nil {
+			return nil, err
+		}
+		if body != nil {
+			req.ContentLength = size
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := transport.CheckError(resp, want...); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		return resp, nil
+	}
+	probe := url.Values{"mount": {l.desc.Digest.String()}, "from": {repo.RepositoryStr()}}
+	resp, err := send(http.MethodPost, base+"uploads/?"+probe.Encode(), nil, 0, http.StatusCreated, http.StatusAccepted)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusCreated {
+		return nil
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	q := loc.Query()
+	q.Set("digest", l.desc.Digest.String())
+	loc.RawQuery = q.Encode()
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	resp, err = send(http.MethodPut, loc.String(), rc, l.desc.Size, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
 }
 
 // PutManifest implements Target.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hcpmirror/hcpmirror/pkg/cincinnati"
 	"github.com/hcpmirror/hcpmirror/pkg/imageset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
@@ -95,7 +96,12 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 	root := o.Destination
 	switch o.Mode {
 	case MirrorToMirror, MirrorToDisk:
-		plan, err := NewPlan(ctx, isc, PlanOptions{Client: o.Client, Graphs: o.Graphs, GraphURL: o.GraphURL})
+		graphs := o.Graphs
+		if graphs == nil {
+			graphs = &cincinnati.Client{}
+		}
+		rec := &recordingGraphs{next: graphs, got: map[string]*cincinnati.Graph{}}
+		plan, err := NewPlan(ctx, isc, PlanOptions{Client: o.Client, Graphs: rec, GraphURL: o.GraphURL})
 		if err != nil {
 			return nil, err
 		}
@@ -115,10 +121,12 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 				return nil, err
 			}
 		} else {
-			if dst, err = OpenLayout(o.Dir); err != nil {
+			l, err := OpenLayout(o.Dir)
+			if err != nil {
 				return nil, err
 			}
-			root = LayoutRoot
+			l.Remember(plan.Releases, rec.got)
+			dst, root = l, LayoutRoot
 		}
 	case DiskToMirror:
 		l, err := OpenLayout(o.Dir)
@@ -128,12 +136,23 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 		if err := l.Check(); err != nil {
 			return nil, err
 		}
-		images = l.Images()
-		if len(images) == 0 {
-			return nil, fmt.Errorf("%s: holds no images; run `hcpmirror mirror -c ISC file://%s` first", o.Dir, o.Dir)
+		plan, err := l.Plan(ctx, isc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Dir, err)
 		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("disk to mirror: every image held in %s is copied (%d); the configuration is not re-resolved, so no source registry or update service is contacted", o.Dir, len(images)))
+		images, rep.Releases, rep.Blocked, rep.Notes = plan.Images, plan.Releases, plan.Blocked, plan.Notes
+		if len(images) == 0 {
+			return nil, fmt.Errorf("%s: holds nothing the configuration asks for; run `hcpmirror mirror -c ISC file://%s` first", o.Dir, o.Dir)
+		}
+		if held := len(l.Images()); held > len(images) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("disk to mirror: %d of the %d images held in %s are what the configuration asks for; only those are copied", len(images), held, o.Dir))
+		}
 		src = l
+		if len(plan.Built) > 0 {
+			if src, err = NewBuiltSource(plan.Built, l); err != nil {
+				return nil, err
+			}
+		}
 		if dst, err = NewRegistryTarget(ctx, o.Client, o.Destination); err != nil {
 			return nil, err
 		}

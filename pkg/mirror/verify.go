@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hcpmirror/hcpmirror/pkg/cincinnati"
@@ -15,6 +14,9 @@ import (
 // CheckAdditional is the kind of an additionalImages check.
 const CheckAdditional releaseinfo.CheckKind = "additional"
 
+// CheckOperator is the kind of a bundle or related image check.
+const CheckOperator releaseinfo.CheckKind = "operator"
+
 // VerifyImageSetOptions configures VerifyImageSet.
 type VerifyImageSetOptions struct {
 	Graphs   GraphSource
@@ -26,14 +28,15 @@ type VerifyImageSetOptions struct {
 // through mirrors? Releases come from the update graph (the same selection
 // as a mirror run) or platform.release; each is verified as `verify
 // --release` verifies one (release image, components, KubeVirt image, read
-// through the mirrors), then every additionalImages entry not blocked gets a
-// HEAD through its pull sources. The checks of all releases form one
+// through the mirrors), then every additionalImages entry not blocked, and
+// every bundle and related image the operators entries keep, gets a HEAD
+// through its pull sources. Catalogs are read (and filtered as a mirror run
+// filters them) from their source, so the upstream catalog must be
+// reachable from where verify runs; one that is not is a failed check
+// naming it. The checks of all releases form one
 // report; each check's Name starts with its release version. Release is the
 // first release's.
 func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Client, mirrors *mirrorset.Config, isc *imageset.ImageSetConfiguration, o VerifyImageSetOptions) (*releaseinfo.VerifyReport, error) {
-	if len(isc.Mirror.Operators) > 0 {
-		return nil, errors.New("mirror.operators: operator catalogs: not built yet in this branch")
-	}
 	var refs []string
 	pl := isc.Mirror.Platform
 	if pl.Release != "" {
@@ -88,11 +91,32 @@ func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Cl
 	if err := plan.planAdditional(isc); err != nil {
 		return nil, err
 	}
+	// A catalog that cannot be read (its source unreachable from here) is
+	// a failed check naming it, not the end of the report.
+	for i, op := range isc.Mirror.Operators {
+		if err := plan.planCatalog(ctx, c, op); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			out.Checks = append(out.Checks, releaseinfo.Check{Kind: CheckOperator, Name: op.Catalog, Image: op.Catalog,
+				Err: fmt.Errorf("mirror.operators[%d]: reading the catalog to list its bundles: %w", i, err)})
+		}
+	}
 	if err := plan.block(isc); err != nil {
 		return nil, err
 	}
+	plan.dedupe()
 	for _, im := range plan.Images {
-		ch := releaseinfo.Check{Kind: CheckAdditional, Name: im.Source, Image: im.Source}
+		kind := CheckAdditional
+		switch im.Kind {
+		case KindCatalog:
+			// Clusters reach catalogs through their CatalogSource, not
+			// through mirror sets; what they serve is checked below.
+			continue
+		case KindBundle, KindRelated:
+			kind = CheckOperator
+		}
+		ch := releaseinfo.Check{Kind: kind, Name: im.Source, Image: im.Source}
 		res, err := mirrors.Resolve(im.Source)
 		if err != nil {
 			ch.Err = err

@@ -96,7 +96,9 @@ func (w Workspace) Add(root string, results []Result) ([]Record, error) {
 		return nil, err
 	}
 	idx := map[string]int{}
-	key := func(r Record) string { return r.Source + "=" + r.Root + "/" + r.Repo + ":" + r.Tag }
+	// A destination tag holds one image: a newer record for it (a
+	// catalog rebuilt with more packages) replaces the older one.
+	key := func(r Record) string { return r.Root + "/" + r.Repo + ":" + r.Tag }
 	for i, r := range recs {
 		idx[key(r)] = i
 	}
@@ -106,8 +108,10 @@ func (w Workspace) Add(root string, results []Result) ([]Record, error) {
 		}
 		r := Record{Image: res.Image, Root: root, Digest: res.Digest}
 		if i, ok := idx[key(r)]; ok {
-			r.DigestPull = r.DigestPull || recs[i].DigestPull
-			r.TagPull = r.TagPull || recs[i].TagPull
+			if recs[i].Source == r.Source {
+				r.DigestPull = r.DigestPull || recs[i].DigestPull
+				r.TagPull = r.TagPull || recs[i].TagPull
+			}
 			recs[i] = r
 			continue
 		}

@@ -63,8 +63,10 @@ type Options struct {
 	// present a trusted certificate over HTTPS.
 	InsecureRegistries []string
 	// Timeout bounds each HTTP attempt until its response headers
-	// arrive; 0 means no bound. Bodies are bounded by the caller's
-	// context only, so large layers are not cut off.
+	// arrive; 0 means no bound. Sending a request body does not count
+	// (only a body stalled for Timeout does), so an upload of any size is
+	// not cut off while it moves; response bodies are bounded by the
+	// caller's context only.
 	Timeout time.Duration
 	// RequestTimeout bounds one request until its response headers
 	// arrive, retries and backoffs included, so an unresponsive registry

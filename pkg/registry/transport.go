@@ -277,8 +277,14 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// attempt sends req once, bounded by the timeout until headers arrive. On
-// success the timeout's context lives on in the body until it is closed.
+// attempt sends req once, bounded by the timeout until headers arrive. The
+// time spent sending a request body does not count: while the body is being
+// read the timer is reset by every read, so it bounds only a stall (no body
+// byte taken for the timeout), and it runs in full from the body's end to
+// the response headers. An upload of a large layer on a slow link thus
+// never times out as long as it moves, and a registry that takes the last
+// byte and then hangs is still cut. On success the timeout's context lives
+// on in the response body until it is closed.
 func (t *retryTransport) attempt(req *http.Request, timeout time.Duration) (*http.Response, error) {
 	if timeout <= 0 {
 		return t.inner.RoundTrip(req)
@@ -289,8 +295,23 @@ func (t *retryTransport) attempt(req *http.Request, timeout time.Duration) (*htt
 		fired.Store(true)
 		cancel()
 	})
-	resp, err := t.inner.RoundTrip(req.WithContext(ctx))
-	if !timer.Stop() && fired.Load() {
+	r := req.WithContext(ctx)
+	var body *progressBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &progressBody{ReadCloser: req.Body, timer: timer, timeout: timeout, fired: &fired}
+		r.Body = body
+	}
+	resp, err := t.inner.RoundTrip(r)
+	if body != nil {
+		// The transport may still be reading the body (a registry can
+		// answer before taking all of it): no read may re-arm the timer
+		// once the headers are here.
+		body.stop()
+	}
+	// A fired timer may have been re-armed by a read that returned after
+	// it: fired, not Stop's answer, says whether the attempt timed out.
+	timer.Stop()
+	if fired.Load() {
 		if resp != nil {
 			_ = resp.Body.Close()
 		}
@@ -303,4 +324,32 @@ func (t *retryTransport) attempt(req *http.Request, timeout time.Duration) (*htt
 	}
 	resp.Body = &hookBody{ReadCloser: resp.Body, done: cancel}
 	return resp, nil
+}
+
+// progressBody is a request body that restarts an attempt's timer on every
+// read, until stop.
+type progressBody struct {
+	io.ReadCloser
+	timer   *time.Timer
+	timeout time.Duration
+	fired   *atomic.Bool
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	if !b.stopped && !b.fired.Load() {
+		b.timer.Reset(b.timeout)
+	}
+	b.mu.Unlock()
+	return n, err
+}
+
+func (b *progressBody) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	b.mu.Unlock()
 }

@@ -35,6 +35,6 @@ against it as it would against a real mirror.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCommand(), newRegistryCommand(), newReleaseCommand())
+	root.AddCommand(newDemoCommand(), newRegistryCommand(), newReleaseCommand(), newUpstreamCommand())
 	return root
 }

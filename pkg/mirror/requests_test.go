@@ -1,0 +1,113 @@
+package mirror
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
+)
+
+// TestColdRequests: a cold copy asks each tag once (no second HEAD after
+// the up-front check) and uploads each blob in one PUT (no PATCH), the
+// requests a local registry's CPU is bound by; whether the blob is there
+// is asked by the POST that opens the upload.
+func TestColdRequests(t *testing.T) {
+	var mu sync.Mutex
+	counts := map[string]int{}
+	wrap := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			kind := "other"
+			switch {
+			case strings.Contains(r.URL.Path, "/manifests/"):
+				kind = "manifest"
+			case strings.Contains(r.URL.Path, "/blobs/uploads"):
+				kind = "upload"
+			case strings.Contains(r.URL.Path, "/blobs/"):
+				kind = "blob"
+			}
+			mu.Lock()
+			counts[r.Method+" "+kind]++
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}
+	l := newLabWith(t, nil, []testreg.Option{testreg.WithHandler(wrap)}, 24, "4.16.3")
+	ws := t.TempDir()
+	rep, err := Run(t.Context(), l.isc(t, ws, iscHead), l.options(MirrorToMirror, ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d images, copied %d: %v", len(rep.Results), rep.Copied, counts)
+	if got := counts["HEAD manifest"]; got != len(rep.Results) {
+		t.Errorf("%d manifest HEADs for %d images, want one each", got, len(rep.Results))
+	}
+	if got := counts["PATCH upload"]; got != 0 {
+		t.Errorf("%d PATCH uploads, want every blob in one PUT", got)
+	}
+	if counts["PUT upload"] == 0 || counts["POST upload"] < counts["PUT upload"] || counts["HEAD blob"] > counts["POST upload"]-counts["PUT upload"] {
+		t.Errorf("uploads: %v, want a POST (mount probe) and a PUT per blob, a HEAD only for cross-repository mounts", counts)
+	}
+}
+
+// TestUploadProbe: a blob the repository holds is found by the POST that
+// would open its upload, and nothing is sent; a new one is sent once.
+func TestUploadProbe(t *testing.T) {
+	dest := testreg.Start(t)
+	c := mustClient(t, dest)
+	tgt, err := NewRegistryTarget(t.Context(), c, dest.Addr+"/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte("a layer's bytes")
+	d := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(blob))}, Size: int64(len(blob)), MediaType: types.OCILayer}
+	opened := 0
+	open := func() (io.ReadCloser, error) { opened++; return io.NopCloser(bytes.NewReader(blob)), nil }
+	for i, want := range []int64{int64(len(blob)), 0} {
+		n, err := tgt.PutBlob(t.Context(), "a/b", d, open)
+		if err != nil || n != want {
+			t.Errorf("put %d: %d bytes sent, %v; want %d", i+1, n, err, want)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("source opened %d times, want 1", opened)
+	}
+}
+
+// TestUploadAuth: one-request uploads authenticate like every other
+// request: into a registry that requires basic auth, with an auth file.
+func TestUploadAuth(t *testing.T) {
+	dest := testreg.Start(t, testreg.WithBasicAuth("mirror", "s3cret"))
+	c, err := registry.New(registry.WithAuthFile(dest.AuthFile), registry.WithInsecureRegistry(dest.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	tgt, err := NewRegistryTarget(t.Context(), c, dest.Addr+"/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte("an authenticated layer")
+	d := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(blob))}, Size: int64(len(blob)), MediaType: types.OCILayer}
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil }
+	if n, err := tgt.PutBlob(t.Context(), "a/b", d, open); err != nil || n != int64(len(blob)) {
+		t.Fatalf("PutBlob with basic auth: %d bytes, %v", n, err)
+	}
+	anon := mustClient(t, dest)
+	atgt, err := NewRegistryTarget(t.Context(), anon, dest.Addr+"/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atgt.PutBlob(t.Context(), "a/c", d, open); err == nil {
+		t.Error("PutBlob without credentials succeeded against a registry requiring them")
+	}
+}
