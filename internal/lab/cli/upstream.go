@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/internal/cli"
+
 	labregistry "github.com/hcpmirror/hcpmirror/internal/lab/registry"
 	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	"github.com/hcpmirror/hcpmirror/internal/testing/catalogtest"
@@ -52,8 +54,9 @@ catalog at redhat/redhat-operator-index:v4.16 with its bundle and related
 images. The update graph lists the releases in channel stable-4.16, one
 upgrade edge between consecutive versions. Everything is in memory and gone
 when it stops.`,
-		Example: `  hcpmirror-lab upstream serve --addr 127.0.0.1:0 --graph-addr 127.0.0.1:0`,
-		Args:    cobra.NoArgs,
+		Example:     `  hcpmirror-lab upstream serve --addr 127.0.0.1:0 --graph-addr 127.0.0.1:0`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{cli.AnnotationStopsOnSignal: "true"}, // serves until interrupted
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(versions) == 0 {
 				return errors.New("--version: at least one is needed")
