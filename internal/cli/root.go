@@ -91,4 +91,5 @@ var subcommands = []func() *cobra.Command{
 	newVerifyCommand,
 	newVersionCommand,
 	newMirrorCommand,
+	newCatalogsCommand,
 }
