@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -127,5 +129,41 @@ func TestMinor(t *testing.T) {
 	}
 	if got := Catalogs[0].DefaultImage(30); got != "registry.redhat.io/redhat/certified-operator-index:v4.22" {
 		t.Errorf("capped default %q", got)
+	}
+}
+
+func TestOverridesFromConfig(t *testing.T) {
+	cfg, err := mirrorset.Compile([]mirrorset.Set{{Kind: mirrorset.KindIDMS, Name: "a", Entries: []mirrorset.Entry{
+		{Source: "registry.redhat.io", Mirrors: []string{"broad.example.com"}},
+		{Source: "registry.redhat.io/redhat/redhat-operator-index", Mirrors: []string{"m1.example.com/rh/roi", "m2.example.com/roi"}},
+		{Source: "quay.io/openshift-release-dev", Mirrors: []string{"mirror.example.com/ocp"}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := OverridesFromConfig(cfg)
+	want := "registry.redhat.io=broad.example.com,registry.redhat.io/redhat/redhat-operator-index=m1.example.com/rh/roi,registry.redhat.io/redhat/redhat-operator-index=m2.example.com/roi"
+	if got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	// Round trip: the annotation sends each catalog where the sets do.
+	o, err := ParseOverrides(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Catalogs {
+		img := c.DefaultImage(18)
+		cands, _ := o.Candidates(img)
+		// Digest mirrors do not serve tag pulls: compare the locations
+		// the sets give a digest pull of the same repository.
+		dres, _ := cfg.Resolve(c.Repository() + "@" + digest)
+		for i, p := range dres.PullSources {
+			if p.IsSource {
+				continue
+			}
+			if !strings.HasPrefix(cands[i], p.Reference.Name()+":") {
+				t.Errorf("%s: candidate %d %s, sets give %s", c.Name, i, cands[i], p.Reference.Name())
+			}
+		}
 	}
 }
