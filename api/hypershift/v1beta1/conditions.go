@@ -89,3 +89,20 @@ const (
 	// ReasonCatalogsNotWritten: writing the ImageStream or a Deployment failed.
 	ReasonCatalogsNotWritten = "CatalogsNotWritten"
 )
+
+// Condition types and reasons of companion mode (`hcpmirror operator
+// --companion`, beside HyperShift's own operator), set on the HostedCluster
+// under field manager "hcpmirror-companion"; HyperShift's own conditions are
+// never written.
+const (
+	// InjectedOverridesMatch is True when every --registry-overrides
+	// argument and OPENSHIFT_IMG_OVERRIDES variable HyperShift injected into
+	// the hosted control plane's Deployments matches what the management
+	// mirror sets mean; False lists each that differs.
+	InjectedOverridesMatch = "InjectedOverridesMatch"
+	// ReasonInjectedDiffer: at least one carrier differs; see the message.
+	ReasonInjectedDiffer = "InjectedOverridesDiffer"
+	// ReasonNoCarriers: no Deployment in the namespace carries overrides
+	// (yet); the condition is Unknown.
+	ReasonNoCarriers = "NoCarriers"
+)

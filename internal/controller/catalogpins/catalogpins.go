@@ -69,3 +69,4 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	}
 	return true, nil
 }
+
