@@ -206,10 +206,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, err
 }
 
-// snapshot is the management mirror sets without the derived one,
-// compiled.
+// snapshot is the management mirror sets compiled twice: without the
+// derived set (what to derive from), and with it (what HyperShift reads and
+// injects, so what its injection is compared with).
 type snapshot struct {
-	cfg     *mirrorset.Config
+	cfg     *mirrorset.Config // without the derived set
+	all     *mirrorset.Config // as HyperShift sees them
 	invalid error
 }
 
@@ -223,7 +225,11 @@ func (r *Reconciler) snapshot(ctx context.Context) (snapshot, error) {
 	if err != nil {
 		return snapshot{invalid: err}, nil
 	}
-	return snapshot{cfg: cfg}, nil
+	// The full sets may be invalid because of the derived set itself (a
+	// user's new explicit entry with another policy): derive from the rest
+	// anyway, so the set that is no longer needed goes and the conflict
+	// with it.
+	return snapshot{cfg: cfg, all: s.Config, invalid: s.Invalid}, nil
 }
 
 func (r *Reconciler) ensureDerived(ctx context.Context, snap snapshot) error {
@@ -289,10 +295,10 @@ func (r *Reconciler) injected(ctx context.Context, hc *hypershiftv1beta1.HostedC
 	cond := func(s metav1.ConditionStatus, reason, msg string) metav1.Condition {
 		return conditions.New(hypershiftv1beta1.InjectedOverridesMatch, s, reason, msg, hc.Generation)
 	}
-	if snap.cfg == nil {
+	if snap.all == nil {
 		return cond(metav1.ConditionUnknown, hypershiftv1beta1.ReasonInvalidMirrorSets, "the management mirror sets are invalid: "+snap.invalid.Error()), nil
 	}
-	want, err := hostedcluster.NewCarriers(snap.cfg, r.Static)
+	want, err := hostedcluster.NewCarriers(snap.all, r.Static)
 	if err != nil {
 		return cond(metav1.ConditionUnknown, hypershiftv1beta1.ReasonInvalidMirrorSets, err.Error()), nil
 	}
