@@ -69,4 +69,3 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	}
 	return true, nil
 }
-

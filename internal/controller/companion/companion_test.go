@@ -403,4 +403,3 @@ func carriers(t *testing.T) string {
 	}
 	return c.Env
 }
-
