@@ -14,15 +14,20 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/internal/cli"
+	"github.com/hcpmirror/hcpmirror/internal/controller/catalogpins"
+	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
 
 var env *envtest.Environment
@@ -203,5 +208,68 @@ func TestPinAllOrNone(t *testing.T) {
 	}
 	if len(h.Annotations) != 1 {
 		t.Errorf("a failed pin wrote annotations: %v", h.Annotations)
+	}
+}
+
+// TestRunner is the operator's --pin-catalogs round: opted-in clusters
+// only, through the management cluster's own mirror sets and the
+// HostedCluster's pull secret; a moved tag is re-pinned on the next round.
+func TestRunner(t *testing.T) {
+	ctx := context.Background()
+	reg := testreg.Start(t)
+	for _, c := range olmcatalogs.Catalogs {
+		push(t, reg.Addr+"/rh/"+c.Index+":v4.16")
+	}
+	itms := &configv1.ImageTagMirrorSet{ObjectMeta: metav1.ObjectMeta{Name: "catalogs-runner"},
+		Spec: configv1.ImageTagMirrorSetSpec{ImageTagMirrors: []configv1.ImageTagMirrors{{
+			Source: "registry.redhat.io/redhat", Mirrors: []string{reg.Addr + "/rh"}, MirrorSourcePolicy: configv1.NeverContactSource}}}}
+	if err := env.Client.Create(ctx, itms); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, itms) })
+	ns := env.Namespace(t)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pull-secret"}, Type: corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`)}}
+	if err := env.Client.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, optIn bool) *hypershiftv1beta1.HostedCluster {
+		hc := &hypershiftv1beta1.HostedCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if optIn {
+			hc.Annotations = map[string]string{catalogpins.OptInAnnotation: "true"}
+		}
+		hc.Spec.Release.Image = "quay.io/openshift-release-dev/ocp-release:4.16.1-x86_64"
+		hc.Spec.PullSecret.Name = "pull-secret"
+		if err := env.Client.Create(ctx, hc); err != nil {
+			t.Fatal(err)
+		}
+		return hc
+	}
+	in, out := mk("in", true), mk("out", false)
+	r := &catalogpins.Runner{Client: env.Client, APIReader: env.Client, Interval: time.Minute,
+		Sets:     &mirrorsets.Reader{Client: env.Client, Kinds: mirrorsets.All},
+		Registry: []registry.Option{registry.WithInsecureRegistry(reg.Addr)}}
+	get := func(hc *hypershiftv1beta1.HostedCluster) map[string]string {
+		var h hypershiftv1beta1.HostedCluster
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(hc), &h); err != nil {
+			t.Fatal(err)
+		}
+		return h.Annotations
+	}
+	if err := r.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := olmcatalogs.Pins(get(in)); err != nil || len(get(in)) != 5 {
+		t.Fatalf("opted-in cluster: %v %v", get(in), err)
+	}
+	if len(get(out)) != 0 {
+		t.Errorf("a cluster that did not opt in was pinned: %v", get(out))
+	}
+	moved := push(t, reg.Addr+"/rh/community-operator-index:v4.16")
+	if err := r.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(in)["hypershift.openshift.io/community-operators-catalog-image"]; got != reg.Addr+"/rh/community-operator-index@"+moved {
+		t.Errorf("after the tag moved: %q, want the new digest %s", got, moved)
 	}
 }
