@@ -1,10 +1,12 @@
 package companion_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,14 +14,17 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	"github.com/hcpmirror/hcpmirror/internal/cli"
 	"github.com/hcpmirror/hcpmirror/internal/controller/companion"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
@@ -328,6 +333,11 @@ func TestCompanion(t *testing.T) {
 		}
 		return nil
 	})
+	var sout, serr bytes.Buffer
+	if code := cli.Execute(ctx, []string{"status", "--companion", "--kubeconfig", env.Kubeconfig(t), key.String()}, strings.NewReader(""), &sout, &serr); code != 0 ||
+		!strings.Contains(sout.String(), "companion InjectedOverridesMatch: True") {
+		t.Errorf("status --companion: exit %d\n%s%s", code, sout.String(), serr.String())
+	}
 	before := hyperShiftBytes(t, hcpNS, key)
 
 	// Edit the mirror set: the derived set follows, HyperShift's objects do not move.
@@ -402,4 +412,87 @@ func carriers(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return c.Env
+}
+
+// TestCompanionRBAC runs companion mode as the service account `render
+// --companion` creates, with only that RBAC: the derived set and the
+// condition get written.
+func TestCompanionRBAC(t *testing.T) {
+	ctx := context.Background()
+	installHyperShift(t)
+	opNS := env.Namespace(t)
+	objs := operator.Objects(operator.InstallOptions{Namespace: opNS, Image: "hcpmirror:test", Companion: true})
+	for _, obj := range objs {
+		switch o := obj.(type) {
+		case *corev1.Namespace:
+			continue
+		case *appsv1.Deployment:
+			if !slices.Contains(o.Spec.Template.Spec.Containers[0].Args, "--companion") {
+				t.Errorf("rendered Deployment args %v lack --companion", o.Spec.Template.Spec.Containers[0].Args)
+			}
+			continue
+		case *rbacv1.ClusterRole:
+			for _, r := range o.Rules {
+				for _, res := range r.Resources {
+					if (res == "namespaces" || res == "hostedcontrolplanes" || res == "configmaps" || res == "deployments") && slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "get" && v != "list" && v != "watch" }) {
+						t.Errorf("companion RBAC may write %s: %v", res, r.Verbs)
+					}
+				}
+			}
+		}
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("creating rendered %T: %v", obj, err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + opNS + ":" + operator.ServiceAccountName,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + opNS, "system:authenticated"},
+	}
+	mgr, err := operator.New(cfg, operator.Options{Companion: true, MetricsAddr: "0", ProbeAddr: "0", LeaderElection: true, LeaderElectionNamespace: opNS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	ns := env.Namespace(t)
+	hc := &hypershiftv1beta1.HostedCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"}}
+	hc.Spec.Release.Image = "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64"
+	hc.Spec.PullSecret.Name = "pull-secret"
+	if err := env.Client.Create(ctx, hc); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hostedcluster.ControlPlaneNamespace(hc)}}, hyperShift); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, deployment(hostedcluster.ControlPlaneNamespace(hc), "kube-apiserver", []corev1.EnvVar{{Name: hostedcluster.EnvName, Value: "="}}, nil), hyperShift); err != nil {
+		t.Fatal(err)
+	}
+	root := idms("root-rbac", configv1.ImageDigestMirrors{Source: "quay.io/openshift-release-dev", Mirrors: []string{"mirror.example.com/ocp"}})
+	if err := env.Client.Create(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, root) })
+	envtest.Eventually(t, 30*time.Second, func() error {
+		if derived(t) == nil {
+			return fmt.Errorf("no derived set")
+		}
+		if c := condition(t, client.ObjectKeyFromObject(hc)); c == nil {
+			return fmt.Errorf("no InjectedOverridesMatch condition")
+		}
+		return nil
+	})
+	if err := env.Client.Delete(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Eventually(t, 30*time.Second, func() error {
+		if derived(t) != nil {
+			return fmt.Errorf("derived set still there")
+		}
+		return nil
+	})
 }
