@@ -21,6 +21,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,6 +53,22 @@ const ComponentLabel = "hcpmirror.io/olm-catalog"
 // TriggersAnnotation makes OpenShift's trigger controller follow an
 // ImageStream tag into a container's image.
 const TriggersAnnotation = "image.openshift.io/triggers"
+
+// Rules are what the controller needs in its namespace, for the
+// control-plane-operator's Role.
+func Rules() []rbacv1.PolicyRule {
+	write := []string{"get", "list", "watch", "create", "patch", "update"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/status"}, Verbs: []string{"get", "patch"}},
+		// Owned by the HostedControlPlane with blockOwnerDeletion: the
+		// OwnerReferencesPermissionEnforcement admission asks for this.
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/finalizers"}, Verbs: []string{"update"}},
+		{APIGroups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: append(write, "delete")},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: write},
+	}
+}
 
 // Reconciler keeps the catalogs of one namespace.
 type Reconciler struct {

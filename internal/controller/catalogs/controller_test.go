@@ -11,11 +11,14 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -298,4 +301,54 @@ func TestReleaseByDigest(t *testing.T) {
 	if len(images(t, ns)) != 0 || imageStream(t, ns) != nil {
 		t.Error("catalogs written without a version")
 	}
+}
+
+// TestRulesAreEnough runs the controller as a service account holding only
+// Rules() in the namespace, with the manager's cache restricted to it as
+// the control-plane-operator's is.
+func TestRulesAreEnough(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "control-plane-operator"}}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "catalogs"}, Rules: catalogs.Rules()}
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "catalogs"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "catalogs"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: sa.Name}}}
+	for _, o := range []client.Object{sa, role, rb} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.20.0-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + sa.Name,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := catalogs.SetupWithManager(mgr, ns); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitCondition(t, ns, metav1.ConditionTrue, hypershiftv1beta1.ReasonAsExpected, "4.20")
+	if len(images(t, ns)) != 4 || imageStream(t, ns) == nil {
+		t.Error("catalogs not written under Rules()")
+	}
+	setAnnotations(t, ns, pinAnnotations("", nil))
+	envtest.Eventually(t, 20*time.Second, func() error {
+		if imageStream(t, ns) != nil {
+			return fmt.Errorf("ImageStream not deleted under Rules()")
+		}
+		return nil
+	})
 }
