@@ -31,6 +31,9 @@ type InstallOptions struct {
 	// Companion renders the operator for running beside HyperShift's
 	// (--companion) with only the RBAC that mode needs.
 	Companion bool
+	// PinCatalogs adds --pin-catalogs and the one extra rule it needs
+	// (patching HostedClusters' annotations; companion mode has it anyway).
+	PinCatalogs bool
 }
 
 // ServiceAccountName is the operator's identity; tests impersonate it to
@@ -103,6 +106,8 @@ func Objects(o InstallOptions) []client.Object {
 		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"}, Rules: ClusterRules()}
 	if o.Companion {
 		cr.Rules = CompanionClusterRules()
+	} else if o.PinCatalogs {
+		cr.Rules = append(cr.Rules, rbacv1.PolicyRule{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: []string{"patch"}})
 	}
 	crb := &rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"},
@@ -118,6 +123,9 @@ func Objects(o InstallOptions) []client.Object {
 	args := []string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace}
 	if o.Companion {
 		args = append(args, "--companion")
+	}
+	if o.PinCatalogs {
+		args = append(args, "--pin-catalogs")
 	}
 	args = append(args, o.Args...)
 	dep := &appsv1.Deployment{

@@ -14,8 +14,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/hcpmirror/hcpmirror/internal/cli"
 	"github.com/hcpmirror/hcpmirror/internal/controller/catalogpins"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/internal/operator"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
@@ -246,8 +249,27 @@ func TestRunner(t *testing.T) {
 		return hc
 	}
 	in, out := mk("in", true), mk("out", false)
-	r := &catalogpins.Runner{Client: env.Client, APIReader: env.Client, Interval: time.Minute,
-		Sets:     &mirrorsets.Reader{Client: env.Client, Kinds: mirrorsets.All},
+	// As the operator's service account with `render --pin-catalogs` RBAC.
+	opNS := env.Namespace(t)
+	for _, obj := range operator.Objects(operator.InstallOptions{Namespace: opNS, Image: "hcpmirror:test", PinCatalogs: true}) {
+		switch obj.(type) {
+		case *corev1.Namespace, *appsv1.Deployment:
+			continue
+		}
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + opNS + ":" + operator.ServiceAccountName,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + opNS, "system:authenticated"}}
+	sa, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &catalogpins.Runner{Client: sa, APIReader: sa, Interval: time.Minute,
+		Sets:     &mirrorsets.Reader{Client: sa, Kinds: mirrorsets.All},
 		Registry: []registry.Option{registry.WithInsecureRegistry(reg.Addr)}}
 	get := func(hc *hypershiftv1beta1.HostedCluster) map[string]string {
 		var h hypershiftv1beta1.HostedCluster
