@@ -18,11 +18,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -119,7 +121,10 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	if !pinned(hcp.Annotations) {
 		m, err := olmcatalogs.MinorFromReleaseImage(hcp.Spec.ReleaseImage)
 		if err != nil {
-			return cond(metav1.ConditionUnknown, hypershiftv1beta1.ReasonReleaseVersionUnknown, err.Error()+"; the catalogs in place are kept"), nil
+			var ok bool
+			if m, ok = minorFromLookup(hcp); !ok {
+				return cond(metav1.ConditionUnknown, hypershiftv1beta1.ReasonReleaseVersionUnknown, err.Error()+", and no ReleaseImageResolved condition gives the version; the catalogs in place are kept"), nil
+			}
 		}
 		minor = m
 	}
@@ -135,6 +140,27 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		msg = "catalogs pinned by the four catalog-image annotations"
 	}
 	return cond(metav1.ConditionTrue, hypershiftv1beta1.ReasonAsExpected, msg), nil
+}
+
+// minorFromLookup reads the version from the release lookup's True
+// ReleaseImageResolved condition on the HostedControlPlane, whose message
+// starts "Release <version> (" (internal/controller/hostedcluster writes it
+// so): for a release by digest, whose pull spec carries no version.
+func minorFromLookup(hcp *hypershiftv1beta1.HostedControlPlane) (int, bool) {
+	c := meta.FindStatusCondition(hcp.Status.Conditions, hypershiftv1beta1.ReleaseImageResolved)
+	if c == nil || c.Status != metav1.ConditionTrue {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(c.Message, "Release ")
+	if !ok {
+		return 0, false
+	}
+	v, _, ok := strings.Cut(rest, " ")
+	if !ok {
+		return 0, false
+	}
+	m, err := olmcatalogs.MinorFromVersion(v)
+	return m, err == nil
 }
 
 func pinned(ann map[string]string) bool {

@@ -301,6 +301,17 @@ func TestReleaseByDigest(t *testing.T) {
 	if len(images(t, ns)) != 0 || imageStream(t, ns) != nil {
 		t.Error("catalogs written without a version")
 	}
+	// The release lookup's condition gives the version.
+	_, h := condition(t, ns)
+	meta.SetStatusCondition(&h.Status.Conditions, metav1.Condition{Type: hypershiftv1beta1.ReleaseImageResolved, Status: metav1.ConditionTrue, Reason: "AsExpected",
+		Message: "Release 4.17.2 (quay.io/openshift-release-dev/ocp-release@" + digest + ") was read from mirror.example.com/ocp."})
+	if err := env.Client.Status().Update(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, ns, metav1.ConditionTrue, hypershiftv1beta1.ReasonAsExpected, "4.17")
+	if got := images(t, ns)["redhat-operators"]; got != "registry.redhat.io/redhat/redhat-operator-index:v4.17" {
+		t.Errorf("image %q, want the 4.17 default", got)
+	}
 }
 
 // TestRulesAreEnough runs the controller as a service account holding only
