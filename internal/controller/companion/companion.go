@@ -130,11 +130,14 @@ type Reconciler struct {
 	// Static are the --registry-overrides HyperShift's operator was given,
 	// so they are not reported as a mismatch.
 	Static map[string]string
+
+	sets *mirrorsets.Reader // reuses the last compilation while no set changed
 }
 
 // SetupWithManager registers the controller: HostedClusters, the mirror-set
 // kinds and Deployments (spec changes) enqueue the HostedClusters concerned.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.sets = &mirrorsets.Reader{Client: r.Client, Kinds: r.Kinds}
 	all := handler.EnqueueRequestsFromMapFunc(r.allHostedClusters)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("companion").
@@ -216,7 +219,7 @@ type snapshot struct {
 }
 
 func (r *Reconciler) snapshot(ctx context.Context) (snapshot, error) {
-	s, err := (&mirrorsets.Reader{Client: r.Client, Kinds: r.Kinds}).Read(ctx)
+	s, err := r.sets.Read(ctx)
 	if err != nil {
 		return snapshot{}, err
 	}
