@@ -6,17 +6,17 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/hcpmirror/hcpmirror/internal/lab/cli"
+	"github.com/hcpmirror/hcpmirror/internal/cli"
+	labcli "github.com/hcpmirror/hcpmirror/internal/lab/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// The shipped binary's signal handling: a second Ctrl-C ends at once,
+	// an interrupted run exits 130 (143 for SIGTERM).
+	ctx, stop := cli.SignalContext(os.Stderr)
+	code := labcli.Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -56,5 +57,24 @@ func TestDependencies(t *testing.T) {
 		if !strings.Contains(lab, want) {
 			t.Errorf("the dependency check finds no %s in hcpmirror-lab; is the banned list still matching?\n%s", strings.TrimSuffix(want, ":"), lab)
 		}
+	}
+}
+
+// binaryBudget is the size the shipped binary must stay under. It is about
+// 52 MB; the margin is for growth, not for regressions like the one this
+// guards against: executing a text/template (cobra does for a version or
+// usage template) keeps every exported method of every linked type, which
+// added 15 MB once.
+const binaryBudget = 60 << 20
+
+// TestBinarySize keeps the shipped binary, copied into every management
+// cluster's image, within its budget.
+func TestBinarySize(t *testing.T) {
+	fi, err := os.Stat(hcpmirrorBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > binaryBudget {
+		t.Errorf("cmd/hcpmirror is %.1f MB, over its %d MB budget: look for newly reachable reflection (text/template execution, reflect.Method) or a large new dependency", float64(fi.Size())/(1<<20), binaryBudget>>20)
 	}
 }

@@ -42,6 +42,7 @@ func commandPaths(t *testing.T) [][]string {
 var withoutOutput = []string{
 	"operator", "help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell",
 	"demo", "registry serve", "release publish",
+	"ignition-server", // a server: it logs
 }
 
 // TestOutputFlagEverywhere checks that -o is the output format on every
@@ -166,10 +167,15 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"version", "extra"}, exitUsage},
 		{[]string{"version", "-o", "xml"}, exitUsage},
 		{[]string{"render", "-o", "text"}, exitUsage},
+		{[]string{"status", "--registry-overrides", "no-equals-sign"}, exitUsage},
+		{[]string{"operator", "--registry-overrides", "no-equals-sign"}, exitUsage},
+		{[]string{"--version", "extra"}, exitUsage},
 		{[]string{"lint", "-f", "testdata/lint/broken"}, exitProblem},
 		{[]string{"resolve", "-f", "testdata/resolve/missing.yaml", "quay.io/a/b"}, exitProblem},
 		{[]string{"release"}, 0}, // a command group alone prints its help
 		{[]string{"version", "-o", "yaml"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{}, 0}, // the root alone prints its help
 	}
 	for _, tt := range tests {
 		code, got := runHcpmirror(t, tt.args, nil)

@@ -129,7 +129,10 @@ func lintRelease(cmd *cobra.Command, sets []mirrorset.Set, image string, reg *re
 		return nil, err
 	}
 	defer p.Close()
+	bar := terminalBar(cmd.ErrOrStderr())
+	bar.reading(cfg, image)
 	rel, err := p.Lookup(cmd.Context(), cfg, image, nil)
+	bar.clear()
 	if err != nil {
 		return nil, fmt.Errorf("--release: %w", err)
 	}

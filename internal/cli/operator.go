@@ -37,18 +37,18 @@ ValidImageContentSources.
 
 Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		Args:        cobra.NoArgs,
-		Annotations: map[string]string{annotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
+		Annotations: map[string]string{AnnotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr())))
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
 				if err != nil {
-					return fmt.Errorf("--registry-overrides: %w", err)
+					return usageErrorf("--registry-overrides: %w", err)
 				}
 				// They are re-encoded into every hosted control plane: a map
 				// that cannot be must fail here, not on every reconcile.
 				if _, err := overrides.EncodeFlag(m); err != nil {
-					return fmt.Errorf("--registry-overrides: %w", err)
+					return usageErrorf("--registry-overrides: %w", err)
 				}
 				opts.StaticOverrides = m
 			}

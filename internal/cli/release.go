@@ -154,10 +154,7 @@ stderr. Exit status 1 if the release cannot be read.`,
 				return fmt.Errorf("--platform: %w", err)
 			}
 			defer p.Close()
-			var bar *progressBar
-			if isTerminal(cmd.ErrOrStderr()) {
-				bar = &progressBar{w: cmd.ErrOrStderr()}
-			}
+			bar := terminalBar(cmd.ErrOrStderr())
 			bar.reading(cfg, args[0])
 			rel, err := p.Lookup(cmd.Context(), cfg, args[0], nil)
 			bar.clear()

@@ -1,23 +1,22 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
-	labcli "github.com/hcpmirror/hcpmirror/internal/lab/cli"
 	"github.com/hcpmirror/hcpmirror/internal/lab/synthrelease"
 	testreg "github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/manifest"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
 
@@ -53,31 +52,39 @@ type publishedRelease struct {
 	tag     string // canonical tag reference
 }
 
-// publishWithCLI pushes a 20-component release to reg with
-// `hcpmirror-lab release publish` and returns what it printed. The payload
-// names quay.io; the mirror sets say NeverContactSource, so no test can
-// reach quay.io.
-func publishWithCLI(t *testing.T, reg *testreg.Registry, extra ...string) publishedRelease {
+// publishWithCLI pushes a 20-component release to reg, as `hcpmirror-lab
+// release publish --insecure` does (the lab's own tests cover that command),
+// and writes its mirror sets. The payload names quay.io; the mirror sets say
+// NeverContactSource, so no test can reach quay.io.
+func publishWithCLI(t *testing.T, reg *testreg.Registry) publishedRelease {
 	t.Helper()
+	n, err := strconv.Atoi(releaseComponents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return publishTo(t, reg, n, registry.WithInsecureRegistry(reg.Addr))
+}
+
+// publishTo publishes a release of n components to reg through a registry
+// client built with opts, and writes its NeverContactSource mirror sets.
+func publishTo(t *testing.T, reg *testreg.Registry, n int, opts ...registry.Option) publishedRelease {
+	t.Helper()
+	client, err := registry.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
+		Destination: reg.Addr, Components: n, RemoteOptions: client.RemoteOptions(t.Context()),
+	})
+	if err != nil {
+		t.Fatalf("publishing a release to %s: %v", reg.Addr, err)
+	}
 	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
-	args := append([]string{"release", "publish", "--to", reg.Addr, "--insecure", "--components", releaseComponents, "--mirrorsets-out", out}, extra...)
-	var stdout, stderr bytes.Buffer
-	if code := labcli.Execute(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
-		t.Fatalf("release publish: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	if err := os.WriteFile(out, []byte(publishedMirrorSets(pub, mirrorset.NeverContactSource)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	p := publishedRelease{mirrors: out}
-	for _, line := range strings.Split(stdout.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, "release: "); ok {
-			p.release = v
-		}
-		if v, ok := strings.CutPrefix(line, "tag:     "); ok {
-			p.tag = v
-		}
-	}
-	if p.release == "" || p.tag == "" {
-		t.Fatalf("release publish printed no release or tag:\n%s", stdout.String())
-	}
-	return p
+	return publishedRelease{mirrors: out, release: pub.Release, tag: pub.ReleaseTag}
 }
 
 // publishedMirrorSets is the mirror sets of pub as YAML, as `hcpmirror-lab
@@ -203,11 +210,7 @@ func TestLintRelease(t *testing.T) {
 func TestCertDir(t *testing.T) {
 	cliEnv(t)
 	reg := testreg.Start(t, testreg.WithTLS())
-	out := filepath.Join(t.TempDir(), "mirrorsets.yaml")
-	var stdout, stderr bytes.Buffer
-	if code := labcli.Execute(t.Context(), []string{"release", "publish", "--to", reg.Addr, "--ca-file", reg.CAFile, "--components", "5", "--mirrorsets-out", out}, strings.NewReader(""), &stdout, &stderr); code != 0 {
-		t.Fatalf("publish: %s%s", stdout.String(), stderr.String())
-	}
+	out := publishTo(t, reg, 5, registry.WithCAFile(reg.CAFile)).mirrors
 	certs := filepath.Join(t.TempDir(), "certs.d")
 	if err := os.MkdirAll(filepath.Join(certs, reg.Addr), 0o755); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,14 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 // when the command found a problem, 2 for a usage error, 128+N when signal N
 // (SIGINT, SIGTERM) cancelled ctx, whatever the command returned then.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := NewRootCommand()
+	return Run(ctx, NewRootCommand(), args, stdin, stdout, stderr)
+}
+
+// Run is Execute for any command tree built on this package's conventions
+// (the lab binary's too): the same exit statuses, usage errors and
+// interrupt handling, with messages prefixed by the root command's name.
+func Run(ctx context.Context, root *cobra.Command, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := root.Name()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -29,10 +36,10 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var started bool
 	prepareTree(root, &started)
 	cmd, err := root.ExecuteContextC(ctx)
-	if sig, ok := interrupted(ctx); ok && !(err == nil && cmd.Annotations[annotationStopsOnSignal] == "true") {
+	if sig, ok := interrupted(ctx); ok && !(err == nil && cmd.Annotations[AnnotationStopsOnSignal] == "true") {
 		// An interrupted run is not a success, and its error is only
 		// the consequence ("context canceled").
-		fmt.Fprintln(stderr, "hcpmirror: interrupted")
+		fmt.Fprintf(stderr, "%s: interrupted\n", name)
 		return sig.ExitCode()
 	}
 	if err == nil {
@@ -46,13 +53,13 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		printUsageError(stderr, cmd, err)
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "hcpmirror: %v\n", err)
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
 	return exitProblem
 }
 
-// annotationStopsOnSignal marks a command that runs until it is stopped (the
-// operator): a signal is its normal end, not an interruption.
-const annotationStopsOnSignal = "hcpmirror.io/stops-on-signal"
+// AnnotationStopsOnSignal marks a command that runs until it is stopped (the
+// operator, a lab registry): a signal is its normal end, not an interruption.
+const AnnotationStopsOnSignal = "hcpmirror.io/stops-on-signal"
 
 // NewRootCommand builds the whole command tree.
 func NewRootCommand() *cobra.Command {
@@ -92,4 +99,5 @@ var subcommands = []func() *cobra.Command{
 	newVersionCommand,
 	newMirrorCommand,
 	newCatalogsCommand,
+	newIgnitionServerCommand,
 }

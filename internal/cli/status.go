@@ -39,7 +39,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
 				if err != nil {
-					return fmt.Errorf("--registry-overrides: %w", err)
+					return usageErrorf("--registry-overrides: %w", err)
 				}
 				staticMap = m
 			}

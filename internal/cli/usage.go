@@ -34,7 +34,7 @@ func usageErrorf(format string, args ...any) error {
 // printUsageError says what is wrong with the command line, its usage line,
 // and where to read more.
 func printUsageError(w io.Writer, cmd *cobra.Command, err error) {
-	fmt.Fprintf(w, "hcpmirror: %v\n", err)
+	fmt.Fprintf(w, "%s: %v\n", cmd.Root().Name(), err)
 	line := cmd.UseLine()
 	if cmd.HasAvailableSubCommands() {
 		line = cmd.CommandPath() + " COMMAND"

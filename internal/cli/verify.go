@@ -128,8 +128,10 @@ Exit status 1 if anything is missing.`,
 			defer p.Close()
 			opts := releaseinfo.VerifyOptions{Concurrency: concurrency}
 			var bar *progressBar
-			if !quiet && isTerminal(stderr) {
-				bar = &progressBar{w: stderr}
+			if !quiet {
+				bar = terminalBar(stderr)
+			}
+			if bar != nil {
 				opts.Progress = bar.update
 			}
 			bar.reading(cfg, image)
@@ -418,6 +420,15 @@ func describeImage(img verifyImage) string {
 		return "KubeVirt boot image"
 	}
 	return img.Kind + " " + img.Name
+}
+
+// terminalBar is a progress bar on w when w is a terminal, else nil: every
+// progressBar method does nothing on a nil bar, so callers need no checks.
+func terminalBar(w io.Writer) *progressBar {
+	if !isTerminal(w) {
+		return nil
+	}
+	return &progressBar{w: w}
 }
 
 // progressBar draws "verifying [####      ] 96/192" on one terminal line.

@@ -1,21 +1,17 @@
 package catalog
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"path"
 	"slices"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/pkg/layer"
 )
 
 // Rebuild returns the catalog image base with its catalog directory holding
@@ -140,13 +136,13 @@ func rebuild(base v1.Image, files []File) (v1.Image, error) {
 	cacheDirs = append(cacheDirs, more...)
 
 	deleted := []string{"/" + dir}
-	var whiteouts []tarFile
+	var whiteouts []layer.File
 	for _, p := range append([]string{dir}, cacheDirs...) {
 		p = cleanPath(p)
 		if p == "" {
 			continue
 		}
-		whiteouts = append(whiteouts, tarFile{name: path.Join(path.Dir(p), whiteoutPrefix+path.Base(p))})
+		whiteouts = append(whiteouts, layer.File{Name: path.Join(path.Dir(p), whiteoutPrefix+path.Base(p))})
 		if p != dir {
 			deleted = append(deleted, "/"+p)
 		}
@@ -155,15 +151,15 @@ func rebuild(base v1.Image, files []File) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	content := []tarFile{{name: dir, dir: true}}
+	content := []layer.File{{Name: dir, Dir: true}}
 	seenDir := map[string]bool{dir: true}
 	for _, f := range files {
 		full := path.Join(dir, f.Path)
 		for d := path.Dir(full); d != dir && !seenDir[d]; d = path.Dir(d) {
 			seenDir[d] = true
-			content = append(content, tarFile{name: d, dir: true})
+			content = append(content, layer.File{Name: d, Dir: true})
 		}
-		content = append(content, tarFile{name: full, data: f.Data})
+		content = append(content, layer.File{Name: full, Data: f.Data})
 	}
 	sortDirsFirst(content)
 	addLayer, err := tarLayer(content, layerType)
@@ -221,46 +217,12 @@ func dropCacheFlags(args []string) ([]string, []string) {
 	return out, dirs
 }
 
-// tarFile is one member of a layer built here.
-type tarFile struct {
-	name string
-	dir  bool
-	data []byte
-}
-
 // sortDirsFirst orders members by path, which puts every directory before
 // the members inside it (a parent is a prefix of its children).
-func sortDirsFirst(fs []tarFile) {
-	slices.SortStableFunc(fs, func(a, b tarFile) int { return strings.Compare(a.name, b.name) })
+func sortDirsFirst(fs []layer.File) {
+	slices.SortStableFunc(fs, func(a, b layer.File) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// epoch is the modification time of every file written into a layer.
-var epoch = time.Unix(0, 0).UTC()
-
-func tarLayer(files []tarFile, mt types.MediaType) (v1.Layer, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, f := range files {
-		h := &tar.Header{Name: f.name, Mode: 0o644, ModTime: epoch, Format: tar.FormatPAX, Typeflag: tar.TypeReg, Size: int64(len(f.data))}
-		if f.dir {
-			h.Typeflag, h.Name, h.Mode, h.Size = tar.TypeDir, f.name+"/", 0o755, 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	gz := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(gz)), nil
-	}, tarball.WithMediaType(mt))
+func tarLayer(files []layer.File, mt types.MediaType) (v1.Layer, error) {
+	return layer.New(files, layer.WithPAX(), layer.WithMediaType(mt))
 }

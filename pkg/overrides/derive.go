@@ -1,6 +1,7 @@
 package overrides
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
@@ -77,4 +78,32 @@ func staticMatch(image, key string) bool {
 		}
 	}
 	return false
+}
+
+// ToConfig is the mirror configuration a consumer of the two strings
+// applies, for components that fall back to them when the lossless
+// registries.conf is absent: each env source with its mirrors in order, then
+// the flag's mirror for that source if not already listed. Neither string
+// can say digest-versus-tag or NeverContactSource, so every mirror serves
+// both kinds of pull and the source stays the last resort.
+func ToConfig(env Env, flag map[string]string) (*mirrorset.Config, error) {
+	lists := map[string][]string{}
+	for _, src := range env.Sources() {
+		lists[src] = slices.Clone(env[src])
+	}
+	for src, m := range flag {
+		lists[src] = append(lists[src], m)
+	}
+	var entries []mirrorset.Entry
+	for _, src := range slices.Sorted(maps.Keys(lists)) {
+		entries = append(entries, mirrorset.Entry{Source: src, Mirrors: mirrorset.DedupMirrors(lists[src])})
+	}
+	sets := []mirrorset.Set{
+		{Kind: mirrorset.KindIDMS, Name: "OPENSHIFT_IMG_OVERRIDES and --registry-overrides (digests)", Entries: entries},
+		{Kind: mirrorset.KindITMS, Name: "OPENSHIFT_IMG_OVERRIDES and --registry-overrides (tags)", Entries: entries},
+	}
+	if err := mirrorset.Validate(sets); err != nil {
+		return nil, err
+	}
+	return mirrorset.Compile(sets)
 }

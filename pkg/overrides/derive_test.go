@@ -45,3 +45,34 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("env does not round-trip through %q (-want +got):\n%s", enc, diff)
 	}
 }
+
+func TestToConfig(t *testing.T) {
+	env := DecodeEnv("quay.io/ocp=m1.example.com/ocp,quay.io/ocp=m2.example.com/ocp")
+	flag := map[string]string{"quay.io/ocp": "m1.example.com/ocp", "registry.redhat.io/ubi": "m3.example.com/ubi"}
+	cfg, err := ToConfig(env, flag)
+	if err != nil {
+		t.Fatalf("ToConfig() = %v", err)
+	}
+	for _, tc := range []struct {
+		ref  string
+		want []string
+	}{
+		{"quay.io/ocp/release@sha256:" + sha, []string{"m1.example.com/ocp/release@sha256:" + sha, "m2.example.com/ocp/release@sha256:" + sha, "quay.io/ocp/release@sha256:" + sha}},
+		{"quay.io/ocp/release:4.16", []string{"m1.example.com/ocp/release:4.16", "m2.example.com/ocp/release:4.16", "quay.io/ocp/release:4.16"}},
+		{"registry.redhat.io/ubi/ubi9:latest", []string{"m3.example.com/ubi/ubi9:latest", "registry.redhat.io/ubi/ubi9:latest"}},
+		{"docker.io/library/busybox:1", []string{"docker.io/library/busybox:1"}},
+	} {
+		res, err := cfg.Resolve(tc.ref)
+		if err != nil {
+			t.Fatalf("Resolve(%s) = %v", tc.ref, err)
+		}
+		if diff := cmp.Diff(tc.want, res.References()); diff != "" {
+			t.Errorf("Resolve(%s) (-want +got):\n%s", tc.ref, diff)
+		}
+	}
+	if _, err := ToConfig(Env{"quay.io/a:tag": {"m.example.com"}}, nil); err == nil {
+		t.Error("ToConfig with a tagged source = nil error, want the validation error")
+	}
+}
+
+const sha = "1111111111111111111111111111111111111111111111111111111111111111"

@@ -158,6 +158,7 @@ type Provider struct {
 	clients *lru[*registry.Client]
 
 	releases *lru[*Release]
+	files    *lru[*ImageFiles]
 	flights  flightGroup
 }
 
@@ -186,6 +187,7 @@ func New(opts ...Option) (*Provider, error) {
 	}
 	p.clients = newLRU(DefaultSecretClients, func(c *registry.Client) { c.Close() })
 	p.releases = newLRU[*Release](o.cacheSize, nil)
+	p.files = newLRU[*ImageFiles](o.cacheSize, nil)
 	return p, nil
 }
 
@@ -197,6 +199,7 @@ func (p *Provider) Close() {
 		p.base.Close()
 	}
 	p.releases.purge()
+	p.files.purge()
 }
 
 // client returns the registry client for a plan's pull secret.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hcpmirror/hcpmirror/internal/cli"
+
 	labregistry "github.com/hcpmirror/hcpmirror/internal/lab/registry"
 )
 
@@ -55,7 +57,8 @@ podman, skopeo and hcpmirror's --authfile read) for its address, in the data
 directory or else in a temporary one removed when it stops.`,
 		Example: `  hcpmirror-lab registry serve --addr 127.0.0.1:5000
   hcpmirror-lab registry serve --tls --htpasswd-file ./lab-credentials --cert-dir ./certs --data-dir ./registry-data`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{cli.AnnotationStopsOnSignal: "true"}, // runs until interrupted
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var opts []labregistry.Option
 			if useTLS {

@@ -123,17 +123,21 @@ func TestRegistryServeCommand(t *testing.T) {
 		})
 	}
 
-	for _, tc := range []struct{ name, args, want string }{
-		{"bad-htpasswd", "--htpasswd nopassword", "--htpasswd: want USER:PASSWORD"},
-		{"bad-htpasswd-file", "--htpasswd-file " + credentialsFile(t, "nopassword\n"), "want USER:PASSWORD"},
-		{"empty-htpasswd-file", "--htpasswd-file " + credentialsFile(t, "\n"), "first line empty, want USER:PASSWORD"},
-		{"both", "--htpasswd a:b --htpasswd-file " + credentialsFile(t, "a:b"), "none of the others can be"},
+	for _, tc := range []struct {
+		name, args, want string
+		code             int
+	}{
+		{"bad-htpasswd", "--htpasswd nopassword", "--htpasswd: want USER:PASSWORD", 1},
+		{"bad-htpasswd-file", "--htpasswd-file " + credentialsFile(t, "nopassword\n"), "want USER:PASSWORD", 1},
+		{"empty-htpasswd-file", "--htpasswd-file " + credentialsFile(t, "\n"), "first line empty, want USER:PASSWORD", 1},
+		// Flags that exclude each other are a usage error, as in hcpmirror.
+		{"both", "--htpasswd a:b --htpasswd-file " + credentialsFile(t, "a:b"), "none of the others can be", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := Execute(t.Context(), append([]string{"registry", "serve", "--addr", "127.0.0.1:0"}, strings.Fields(tc.args)...), strings.NewReader(""), &stdout, &stderr)
-			if code != 1 || !strings.Contains(stderr.String(), tc.want) {
-				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), tc.want)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)
 			}
 		})
 	}

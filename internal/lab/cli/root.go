@@ -7,24 +7,18 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hcpmirror/hcpmirror/internal/cli"
 )
 
-// Execute runs the command line and returns the process exit status.
+// Execute runs the command line and returns the process exit status, with
+// the shipped binary's conventions (cli.Run): 2 for usage errors, 130/143
+// when interrupted.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := NewRootCommand()
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "hcpmirror-lab: %v\n", err)
-		return 1
-	}
-	return 0
+	return cli.Run(ctx, NewRootCommand(), args, stdin, stdout, stderr)
 }
 
 // NewRootCommand builds the whole command tree.

@@ -1,12 +1,8 @@
 package synthrelease
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -17,8 +13,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/pkg/layer"
 
 	"github.com/hcpmirror/hcpmirror/pkg/release"
 )
@@ -98,7 +95,18 @@ func (c *publishConfig) build() (*builtRelease, error) {
 	}
 
 	multi := map[int]bool{}
-	for _, i := range choices.Perm(c.Components - 1)[:c.multiArch] {
+	chosen := choices.Perm(c.Components - 1)[:c.multiArch]
+	// The machine-config-operator is always a manifest list, as it is in
+	// multi payloads, so the ignition server's choice of child is tested; it
+	// takes the place of the last random pick, keeping the count.
+	if mco := slices.Index(wellKnownComponents, mcoComponent); mco < c.Components && !slices.Contains(chosen, mco-1) {
+		if len(chosen) > 0 {
+			chosen[len(chosen)-1] = mco - 1
+		} else {
+			chosen = append(chosen, mco-1)
+		}
+	}
+	for _, i := range chosen {
 		multi[i+1] = true
 	}
 	rhcos := fmt.Sprintf("%d%d.94.202407010000-0", c.major, c.minor)
@@ -235,6 +243,13 @@ func (c *publishConfig) componentImage(rng *rand.Rand, base v1.Layer, comp, arch
 		}
 		layers = append(layers, l)
 	}
+	if comp == mcoComponent {
+		l, err := newLayer(mcoFiles(c.Version, arch))
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
 	return newImage(layers, arch, v1.Config{Labels: labels})
 }
 
@@ -357,49 +372,7 @@ func (c *publishConfig) manifests(refs *release.ImageReferences, rhcos, kubeVirt
 // parent directories, fixed times and owners: the same files always give
 // the same digest.
 func newLayer(files map[string][]byte) (v1.Layer, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	dirs := map[string]bool{}
-	for _, p := range slices.Sorted(mapKeys(files)) {
-		for i := range len(p) {
-			if p[i] != '/' || dirs[p[:i+1]] {
-				continue
-			}
-			dirs[p[:i+1]] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: p[:i+1], Mode: 0o755, ModTime: created}); err != nil {
-				return nil, err
-			}
-		}
-		b := files[p]
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: p, Mode: 0o644, Size: int64(len(b)), ModTime: created}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(b); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	gz := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(gz)), nil
-	})
-}
-
-// mapKeys iterates the keys of m.
-func mapKeys(m map[string][]byte) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return layer.New(layer.WithParents(files), layer.WithModTime(created))
 }
 
 // newImage makes a Docker schema 2 image of layers for linux/arch.

@@ -28,11 +28,8 @@
 package catalogtest
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -43,8 +40,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hcpmirror/hcpmirror/pkg/layer"
 
 	"github.com/hcpmirror/hcpmirror/internal/testing/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/catalog"
@@ -321,7 +319,7 @@ func (c *Catalog) Push(ctx context.Context, opts ...remote.Option) error {
 
 // simpleImage is a one-layer linux/amd64 image whose content identifies it.
 func simpleImage(content string) (v1.Image, error) {
-	l, err := layer([]member{{name: "content.txt", data: []byte(content + "\n")}})
+	l, err := newLayer([]layer.File{{Name: "content.txt", Data: []byte(content + "\n")}})
 	if err != nil {
 		return nil, err
 	}
@@ -345,33 +343,33 @@ func simpleImage(content string) (v1.Image, error) {
 // catalogImage is an opm-style catalog image: a base with /bin/opm, the
 // catalog directory, and a cache built from it.
 func catalogImage(files map[string][]byte, arch string) (v1.Image, error) {
-	base, err := layer([]member{
-		{name: "bin/", dir: true},
-		{name: "bin/opm", data: []byte("#!/bin/sh\necho opm " + arch + "\n"), mode: 0o755},
-		{name: "etc/", dir: true},
-		{name: "etc/os-release", data: []byte("ID=hcpmirror-test\n")},
-		{name: "tmp/", dir: true, mode: 0o1777},
+	base, err := newLayer([]layer.File{
+		{Name: "bin/", Dir: true},
+		{Name: "bin/opm", Data: []byte("#!/bin/sh\necho opm " + arch + "\n"), Mode: 0o755},
+		{Name: "etc/", Dir: true},
+		{Name: "etc/os-release", Data: []byte("ID=hcpmirror-test\n")},
+		{Name: "tmp/", Dir: true, Mode: 0o1777},
 	})
 	if err != nil {
 		return nil, err
 	}
-	configs := []member{{name: "configs/", dir: true}}
+	configs := []layer.File{{Name: "configs/", Dir: true}}
 	dirs := map[string]bool{}
 	for _, p := range sortedKeys(files) {
 		if i := strings.LastIndex(p, "/"); i > 0 && !dirs[p[:i]] {
 			dirs[p[:i]] = true
-			configs = append(configs, member{name: "configs/" + p[:i] + "/", dir: true})
+			configs = append(configs, layer.File{Name: "configs/" + p[:i] + "/", Dir: true})
 		}
-		configs = append(configs, member{name: "configs/" + p, data: files[p]})
+		configs = append(configs, layer.File{Name: "configs/" + p, Data: files[p]})
 	}
-	cfgLayer, err := layer(configs)
+	cfgLayer, err := newLayer(configs)
 	if err != nil {
 		return nil, err
 	}
-	cache, err := layer([]member{
-		{name: "tmp/cache/", dir: true},
-		{name: "tmp/cache/digest", data: []byte("0123456789abcdef\n")},
-		{name: "tmp/cache/cache/packages.json", data: []byte(`{"stale":"cache of the full catalog"}` + "\n")},
+	cache, err := newLayer([]layer.File{
+		{Name: "tmp/cache/", Dir: true},
+		{Name: "tmp/cache/digest", Data: []byte("0123456789abcdef\n")},
+		{Name: "tmp/cache/cache/packages.json", Data: []byte(`{"stale":"cache of the full catalog"}` + "\n")},
 	})
 	if err != nil {
 		return nil, err
@@ -401,38 +399,8 @@ func catalogImage(files map[string][]byte, arch string) (v1.Image, error) {
 	return mutate.MediaType(img, types.OCIManifestSchema1), nil
 }
 
-type member struct {
-	name string
-	dir  bool
-	data []byte
-	mode int64
-}
-
-func layer(ms []member) (v1.Layer, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, m := range ms {
-		h := &tar.Header{Name: m.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(m.data)), ModTime: created}
-		if m.dir {
-			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
-		}
-		if m.mode != 0 {
-			h.Mode = m.mode
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(m.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	b := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+func newLayer(ms []layer.File) (v1.Layer, error) {
+	return layer.New(ms, layer.WithModTime(created), layer.WithMediaType(types.OCILayer))
 }
 
 func sortedKeys(m map[string][]byte) []string {
