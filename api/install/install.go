@@ -10,6 +10,7 @@ import (
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
 )
 
@@ -20,6 +21,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		configv1.AddToScheme,
 		operatorv1alpha1.AddToScheme,
 		hypershiftv1beta1.AddToScheme,
+		imagev1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
 )
 
@@ -101,6 +102,10 @@ func TestDefinitions(t *testing.T) {
 			"hypershift.openshift.io", "v1beta1", "HostedControlPlane", "hostedcontrolplanes",
 			[]string{"hcp", "hcps"}, apiextensionsv1.NamespaceScoped,
 		},
+		"imagestreams.image.openshift.io": {
+			"image.openshift.io", "v1", "ImageStream", "imagestreams",
+			[]string{"is"}, apiextensionsv1.NamespaceScoped,
+		},
 	}
 
 	defs, err := Definitions()
@@ -112,7 +117,7 @@ func TestDefinitions(t *testing.T) {
 	}
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
-		configv1.AddToScheme, operatorv1alpha1.AddToScheme, hypershiftv1beta1.AddToScheme,
+		configv1.AddToScheme, operatorv1alpha1.AddToScheme, hypershiftv1beta1.AddToScheme, imagev1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)

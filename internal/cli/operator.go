@@ -63,6 +63,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 			}
 			defer provider.Close()
 			opts.Releases = operator.Releases(provider)
+			opts.RegistryOptions = reg.options()
 			mgr, err := operator.New(cfg, opts)
 			if err != nil {
 				return unreachable(cfg, err)
@@ -83,6 +84,12 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 	f.IntVar(&opts.Workers, "workers", operator.DefaultWorkers, "HostedClusters reconciled at once, per controller")
 	f.Float32Var(&opts.KubeAPIQPS, "kube-api-qps", operator.DefaultKubeAPIQPS, "queries per second to the API server")
 	f.IntVar(&opts.KubeAPIBurst, "kube-api-burst", operator.DefaultKubeAPIBurst, "burst of queries to the API server")
+	f.BoolVar(&opts.Companion, "companion", false,
+		"run beside HyperShift's own operator: write no namespace, HostedControlPlane or Deployment, only the derived release ImageDigestMirrorSet, the InjectedOverridesMatch condition and (with --pin-catalogs) catalog pins; "+
+			"without it the operator refuses to start where Deployment hypershift/operator exists")
+	f.BoolVar(&opts.PinCatalogs, "pin-catalogs", false,
+		"keep the four OLM catalog pin annotations of HostedClusters annotated hcpmirror.io/pin-catalogs=true at the digests their tags have in the mirrors")
+	f.DurationVar(&opts.PinInterval, "pin-interval", operator.DefaultPinInterval, "how often --pin-catalogs re-resolves the catalog tags")
 	reg.registerTrust(cmd)
 	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
 	return cmd

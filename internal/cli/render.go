@@ -36,6 +36,8 @@ CRDs they would make the API server drop every other field.`,
 	cmd.Flags().StringVarP(&o.Namespace, "namespace", "n", "hcpmirror", "namespace of the operator")
 	cmd.Flags().StringVar(&o.Image, "image", "quay.io/hcpmirror/hcpmirror:latest", "operator image")
 	cmd.Flags().BoolVar(&o.CRDs, "crds", false, "also print hcpmirror's reduced CRDs (test clusters only, never over OpenShift/HyperShift)")
+	cmd.Flags().BoolVar(&o.Companion, "companion", false, "render the operator for running beside HyperShift's (operator --companion), with only that mode's RBAC")
+	cmd.Flags().BoolVar(&o.PinCatalogs, "pin-catalogs", false, "run the operator with --pin-catalogs, with the RBAC to patch HostedCluster annotations")
 	cmd.Flags().StringArrayVar(&o.Args, "arg", nil, "extra operator argument, e.g. --arg=--registry-overrides=src=mirror; repeatable")
 	out.register(cmd)
 	return cmd

@@ -98,5 +98,6 @@ var subcommands = []func() *cobra.Command{
 	newVerifyCommand,
 	newVersionCommand,
 	newMirrorCommand,
+	newCatalogsCommand,
 	newIgnitionServerCommand,
 }

@@ -21,6 +21,7 @@ func newStatusCommand() *cobra.Command {
 	var namespace string
 	out := newOutputFlags(formatText, formatJSON, formatYAML)
 	var static []string
+	var companion bool
 	cmd := &cobra.Command{
 		Use:   "status [--kubeconfig F] [-n NAMESPACE] [-o text|json|yaml] [HOSTEDCLUSTER]",
 		Short: "Show whether every hosted control plane carries the overrides the mirror sets mean now",
@@ -69,7 +70,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 				}
 				only = &nn
 			}
-			rep, err := operator.Status(cmd.Context(), c, kinds, staticMap, only)
+			rep, err := operator.StatusFor(cmd.Context(), c, kinds, staticMap, only, companion)
 			if err != nil {
 				return unreachable(cfg, err)
 			}
@@ -89,6 +90,7 @@ Exit status 1 on any drift, or when the mirror sets are invalid.`,
 	kube.registerRequestTimeout(cmd)
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "clusters", "namespace of HOSTEDCLUSTER (or give namespace/name)")
 	out.register(cmd)
+	cmd.Flags().BoolVar(&companion, "companion", false, "the operator runs beside HyperShift (operator --companion): compare HyperShift's Deployments only, expect none of hcpmirror's")
 	cmd.Flags().StringArrayVar(&static, "registry-overrides", nil, "the operator's static --registry-overrides, so they are not reported as drift")
 	return cmd
 }

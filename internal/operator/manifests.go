@@ -28,6 +28,12 @@ type InstallOptions struct {
 	// our reduced ones would make the API server prune every field we do
 	// not declare. For plain Kubernetes test clusters only.
 	CRDs bool
+	// Companion renders the operator for running beside HyperShift's
+	// (--companion) with only the RBAC that mode needs.
+	Companion bool
+	// PinCatalogs adds --pin-catalogs and the one extra rule it needs
+	// (patching HostedClusters' annotations; companion mode has it anyway).
+	PinCatalogs bool
 }
 
 // ServiceAccountName is the operator's identity; tests impersonate it to
@@ -61,6 +67,27 @@ func ClusterRules() []rbacv1.PolicyRule {
 	}
 }
 
+// CompanionClusterRules is everything companion mode may do, and no more:
+// read mirror sets, HostedClusters and Deployments (to compare what
+// HyperShift injected), write its own ImageDigestMirrorSet (RBAC cannot
+// name it before it exists, so the controller only ever touches the one
+// labelled as derived), the HostedCluster annotations for catalog pins (by
+// server-side apply, its own fields only) and its own status conditions,
+// and read pull secrets one by one for pinning. No namespace,
+// HostedControlPlane, Deployment or ConfigMap is written.
+func CompanionClusterRules() []rbacv1.PolicyRule {
+	read := []string{"get", "list", "watch"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"operator.openshift.io"}, Resources: []string{"imagecontentsourcepolicies"}, Verbs: read},
+		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagetagmirrorsets"}, Verbs: read},
+		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagedigestmirrorsets"}, Verbs: append(read, "create", "patch", "delete")},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: append(read, "patch")},
+		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters/status"}, Verbs: []string{"get", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: read},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
+	}
+}
+
 // LeaderElectionRules apply in the operator's own namespace only.
 func LeaderElectionRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
@@ -77,6 +104,11 @@ func Objects(o InstallOptions) []client.Object {
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: o.Namespace, Name: ServiceAccountName}}
 	cr := &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"}, Rules: ClusterRules()}
+	if o.Companion {
+		cr.Rules = CompanionClusterRules()
+	} else if o.PinCatalogs {
+		cr.Rules = append(cr.Rules, rbacv1.PolicyRule{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: []string{"patch"}})
+	}
 	crb := &rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: "hcpmirror-operator"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name}, Subjects: subject}
@@ -88,7 +120,14 @@ func Objects(o InstallOptions) []client.Object {
 	probe := func(path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("probes")}}}
 	}
-	args := append([]string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace}, o.Args...)
+	args := []string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace}
+	if o.Companion {
+		args = append(args, "--companion")
+	}
+	if o.PinCatalogs {
+		args = append(args, "--pin-catalogs")
+	}
+	args = append(args, o.Args...)
 	dep := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: "hcpmirror-operator", Labels: labels},

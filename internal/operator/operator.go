@@ -6,6 +6,7 @@
 package operator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -13,13 +14,17 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/hcpmirror/hcpmirror/api/install"
+	"github.com/hcpmirror/hcpmirror/internal/controller/catalogpins"
+	"github.com/hcpmirror/hcpmirror/internal/controller/companion"
 	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/pkg/registry"
 )
 
 // Options configure the operator. Zero values are usable defaults except
@@ -52,6 +57,17 @@ type Options struct {
 	// means DefaultKubeAPIQPS and DefaultKubeAPIBurst.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
+	// Companion runs beside HyperShift's own operator (package
+	// internal/controller/companion): no namespaces, HostedControlPlanes or
+	// Deployments are written. Without it the operator refuses to start
+	// where HyperShift's operator is found.
+	Companion bool
+	// PinCatalogs keeps the OLM catalog pins of opted-in HostedClusters
+	// current every PinInterval (internal/controller/catalogpins).
+	PinCatalogs bool
+	PinInterval time.Duration
+	// RegistryOptions are the trust options pins are resolved with.
+	RegistryOptions []registry.Option
 }
 
 // Client defaults, sized so that one mirror-set edit reaches 500 hosted
@@ -70,6 +86,9 @@ const (
 	// faster, only more conflicts.
 	DefaultWorkers = 16
 )
+
+// DefaultPinInterval is how often --pin-catalogs re-resolves catalog tags.
+const DefaultPinInterval = 5 * time.Minute
 
 // DefaultImage is the control-plane-operator image used when the release
 // does not carry one; canonical, like every pod image we write.
@@ -117,6 +136,21 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		}
 		ctrl.Log.WithName("operator").Info("mirror-set kinds served", "ImageContentSourcePolicy", kinds.ICSP, "ImageDigestMirrorSet", kinds.IDMS, "ImageTagMirrorSet", kinds.ITMS)
 	}
+	if !opts.Companion {
+		// Before the manager exists: a refusal writes nothing, not even a
+		// leader-election Lease.
+		c, err := client.New(cfg, client.Options{Scheme: install.NewScheme()})
+		if err != nil {
+			return nil, err
+		}
+		what, found, err := companion.Detect(context.Background(), c)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return nil, fmt.Errorf("%s: not starting, as both operators would write the same namespaces and Deployments; run `hcpmirror operator --companion` to work beside it", what)
+		}
+	}
 	renew := 10 * time.Second
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  install.NewScheme(),
@@ -138,10 +172,27 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
+	sets := &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: kinds}
+	if opts.PinCatalogs {
+		if opts.PinInterval <= 0 {
+			opts.PinInterval = DefaultPinInterval
+		}
+		if err := mgr.Add(&catalogpins.Runner{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Sets: sets,
+			Interval: opts.PinInterval, Registry: opts.RegistryOptions}); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Companion {
+		cr := &companion.Reconciler{Client: mgr.GetClient(), Kinds: kinds, Static: opts.StaticOverrides}
+		if err := cr.SetupWithManager(mgr, opts.Workers); err != nil {
+			return nil, fmt.Errorf("setting up the companion controller: %w", err)
+		}
+		return mgr, nil
+	}
 	r := &hostedcluster.Reconciler{
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
-		Sets:            &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: kinds},
+		Sets:            sets,
 		Releases:        opts.Releases,
 		Recorder:        mgr.GetEventRecorder("hcpmirror-operator"),
 		StaticOverrides: opts.StaticOverrides,

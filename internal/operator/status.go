@@ -47,6 +47,10 @@ type ClusterStatus struct {
 	RegistriesConf string                       `json:"registriesConf"`
 	Carriers       []hostedcluster.CarrierState `json:"carriers"`
 	Drift          bool                         `json:"drift"`
+	// Companion is the companion's InjectedOverridesMatch condition
+	// message, in companion mode (what HyperShift injected, as the
+	// operator last saw it).
+	Companion string `json:"companion,omitempty"`
 }
 
 // Drift reports whether anything anywhere differs from the mirror sets.
@@ -64,6 +68,13 @@ func (r *StatusReport) Drift() bool {
 
 // Status builds the report. only, when set, restricts it to one HostedCluster.
 func Status(ctx context.Context, c client.Reader, kinds mirrorsets.Kinds, static map[string]string, only *types.NamespacedName) (*StatusReport, error) {
+	return StatusFor(ctx, c, kinds, static, only, false)
+}
+
+// StatusFor is Status; with companion, for an operator running beside
+// HyperShift: HyperShift's Deployments are compared, and neither the
+// registries ConfigMap nor hcpmirror's own Deployments are expected.
+func StatusFor(ctx context.Context, c client.Reader, kinds mirrorsets.Kinds, static map[string]string, only *types.NamespacedName, companion bool) (*StatusReport, error) {
 	snap, err := (&mirrorsets.Reader{Client: c, Kinds: kinds}).Read(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +110,7 @@ func Status(ctx context.Context, c client.Reader, kinds mirrorsets.Kinds, static
 		return hcs[i].Namespace+"/"+hcs[i].Name < hcs[j].Namespace+"/"+hcs[j].Name
 	})
 	for i := range hcs {
-		cs, err := clusterStatus(ctx, c, &hcs[i], want)
+		cs, err := clusterStatus(ctx, c, &hcs[i], want, companion)
 		if err != nil {
 			return nil, err
 		}
@@ -108,16 +119,21 @@ func Status(ctx context.Context, c client.Reader, kinds mirrorsets.Kinds, static
 	return rep, nil
 }
 
-func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.HostedCluster, want *hostedcluster.Carriers) (ClusterStatus, error) {
+func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.HostedCluster, want *hostedcluster.Carriers, companion bool) (ClusterStatus, error) {
 	ns := hostedcluster.ControlPlaneNamespace(hc)
 	cs := ClusterStatus{Namespace: hc.Namespace, Name: hc.Name, ControlPlaneNamespace: ns, Carriers: []hostedcluster.CarrierState{}}
 	if cond := meta.FindStatusCondition(hc.Status.Conditions, hypershiftv1beta1.ReleaseImageResolved); cond != nil {
 		cs.Release = cond.Message
 		cs.ReleaseResolved = cond.Status == "True"
 	}
+	if cond := meta.FindStatusCondition(hc.Status.Conditions, hypershiftv1beta1.InjectedOverridesMatch); cond != nil {
+		cs.Companion = string(cond.Status) + ": " + cond.Message
+	}
 	var cm corev1.ConfigMap
 	err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: hostedcluster.RegistriesConfigMap}, &cm)
 	switch {
+	case companion:
+		cs.RegistriesConf = "not expected (companion mode: HyperShift owns the namespace)"
 	case apierrors.IsNotFound(err):
 		cs.RegistriesConf, cs.Drift = "missing", true
 	case err != nil:
@@ -139,7 +155,7 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		present[list.Items[i].Name] = true
 	}
 	for _, owned := range []string{hostedcluster.ControlPlaneOperatorName, hostedcluster.IgnitionServerName} {
-		if !present[owned] {
+		if !present[owned] && !companion {
 			cs.Drift = true
 			cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: owned, Container: "-", Carrier: "-",
 				Detail: "deployment missing: the operator creates it once the release is resolved (see ReleaseImageResolved) and while it runs"})
@@ -200,6 +216,9 @@ func (rep *StatusReport) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  release: NOT RESOLVED: %s\n", c.Release)
 		}
 		fmt.Fprintf(w, "  registries.conf ConfigMap: %s\n", c.RegistriesConf)
+		if c.Companion != "" {
+			fmt.Fprintf(w, "  companion InjectedOverridesMatch: %s\n", c.Companion)
+		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  DEPLOYMENT\tCONTAINER\tCARRIER\tSOURCES\tSTATE")
 		for _, s := range c.Carriers {

@@ -5,39 +5,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
+	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
 )
 
-// HostedCluster annotations the OLM catalog checks read (docs/semantics.md §7.4).
-const (
-	// CatalogOverridesAnnotation rewrites the default catalog images'
-	// locations: "source=replacement,…", keys being prefixes.
-	CatalogOverridesAnnotation = "hypershift.openshift.io/olm-catalogs-is-registry-overrides"
-)
-
-// catalog is one default OLM catalog: its name (which names the pin
-// annotation) and its index image repository.
-type catalog struct{ name, index string }
+// CatalogOverridesAnnotation rewrites the default catalog images'
+// locations (docs/semantics.md §7.4); pkg/olmcatalogs holds its meaning.
+const CatalogOverridesAnnotation = olmcatalogs.OverridesAnnotation
 
 // catalogs are the four default catalogs, in the order findings report them.
-var catalogs = []catalog{
-	{"certified-operators", "certified-operator-index"},
-	{"community-operators", "community-operator-index"},
-	{"redhat-marketplace", "redhat-marketplace-index"},
-	{"redhat-operators", "redhat-operator-index"},
-}
-
-// CatalogPinAnnotation is the annotation that pins one default catalog
-// ("redhat-operators" …) to an image by digest.
-func CatalogPinAnnotation(catalog string) string {
-	return "hypershift.openshift.io/" + catalog + "-catalog-image"
-}
-
-// catalogImageName is the default index image of a catalog without its tag:
-// what override keys are matched against.
-func catalogImageName(c catalog) string { return "registry.redhat.io/redhat/" + c.index }
+var catalogs = olmcatalogs.Catalogs
 
 func annotationField(key string) string { return fmt.Sprintf("metadata.annotations[%s]", key) }
 
@@ -65,32 +43,25 @@ func lintHostedCluster(c *collector, id int, mgmt *group, hc HostedClusterView) 
 // by a valid digest. A partial or broken set of pins is refused as a whole,
 // so the catalogs are left unreconciled.
 func lintCatalogPins(c *collector, id int, obj string, ann map[string]string) {
-	var set []string
-	for _, cat := range catalogs {
-		if _, ok := ann[CatalogPinAnnotation(cat.name)]; ok {
-			set = append(set, cat.name)
-		}
-	}
-	if len(set) == 0 {
-		return
-	}
+	problems := olmcatalogs.CheckPins(ann)
 	for i, cat := range catalogs {
-		key := CatalogPinAnnotation(cat.name)
-		pos := position{id, -1, i, 0}
-		v, ok := ann[key]
-		if !ok {
-			c.add(pos, "HCM026", obj, annotationField(key),
-				"catalog pins are all or nothing: %d of 4 are set (%s) but not this one, so none is applied and the catalogs are not reconciled", len(set), strings.Join(set, ", "))
-			continue
-		}
-		ref, err := imageref.Parse(v)
-		switch {
-		case err != nil:
-			c.add(pos, "HCM026", obj, annotationField(key),
-				"pin %q is not a valid image reference (%v), so no pin is applied and the catalogs are not reconciled", v, err)
-		case !ref.IsDigested():
-			c.add(pos, "HCM026", obj, annotationField(key),
-				"pin %q has no digest; pins must name an image by digest, so no pin is applied and the catalogs are not reconciled", v)
+		for _, p := range problems {
+			if p.Catalog.Name != cat.Name {
+				continue
+			}
+			key := cat.PinAnnotation()
+			pos := position{id, -1, i, 0}
+			switch {
+			case p.Missing:
+				c.add(pos, "HCM026", obj, annotationField(key),
+					"catalog pins are all or nothing: %d of 4 are set (%s) but not this one, so none is applied and the catalogs are not reconciled", len(p.Set), strings.Join(p.Set, ", "))
+			case errors.Is(p.Err, olmcatalogs.ErrNoDigest):
+				c.add(pos, "HCM026", obj, annotationField(key),
+					"pin %q has no digest; pins must name an image by digest, so no pin is applied and the catalogs are not reconciled", p.Value)
+			default:
+				c.add(pos, "HCM026", obj, annotationField(key),
+					"pin %q is not a valid image reference (%v), so no pin is applied and the catalogs are not reconciled", p.Value, errors.Unwrap(p.Err))
+			}
 		}
 	}
 }
@@ -119,7 +90,7 @@ func lintCatalogOverrides(c *collector, pos position, obj, value string) {
 	wins := map[string]bool{}
 	matches := map[string][]string{} // key → catalog images it matches alone
 	for _, cat := range catalogs {
-		img := catalogImageName(cat)
+		img := cat.Repository()
 		if all != nil {
 			if r := all.Find(img); r != nil {
 				wins[r.Prefix] = true

@@ -67,3 +67,42 @@ const (
 	// Unknown until it is.
 	ReasonDataPlaneConfigNotWritten = "DataPlaneConfigNotWritten"
 )
+
+// Condition types and reasons of the OLM catalogs (docs/semantics.md §7.4),
+// set on the HostedControlPlane by the catalogs controller of the
+// control-plane-operator under field manager "hcpmirror-catalogs".
+const (
+	// OLMCatalogsReconciled is True when the catalogs ImageStream (unless
+	// pinned) and the four catalog Deployments match the annotations and the
+	// release's minor version. False names the bad annotation; the catalogs
+	// in place stay as they were (nothing is half-applied).
+	OLMCatalogsReconciled = "OLMCatalogsReconciled"
+	// ReasonInvalidCatalogAnnotations: a pin or the override annotation is
+	// malformed; the message names it.
+	ReasonInvalidCatalogAnnotations = "InvalidCatalogAnnotations"
+	// ReasonReleaseVersionUnknown: the release's minor version cannot be read
+	// (a release by digest); the condition is Unknown.
+	ReasonReleaseVersionUnknown = "ReleaseVersionUnknown"
+	// ReasonGuestPlacement: olmCatalogPlacement is guest; nothing is run in
+	// the control plane namespace.
+	ReasonGuestPlacement = "GuestPlacement"
+	// ReasonCatalogsNotWritten: writing the ImageStream or a Deployment failed.
+	ReasonCatalogsNotWritten = "CatalogsNotWritten"
+)
+
+// Condition types and reasons of companion mode (`hcpmirror operator
+// --companion`, beside HyperShift's own operator), set on the HostedCluster
+// under field manager "hcpmirror-companion"; HyperShift's own conditions are
+// never written.
+const (
+	// InjectedOverridesMatch is True when every --registry-overrides
+	// argument and OPENSHIFT_IMG_OVERRIDES variable HyperShift injected into
+	// the hosted control plane's Deployments matches what the management
+	// mirror sets mean; False lists each that differs.
+	InjectedOverridesMatch = "InjectedOverridesMatch"
+	// ReasonInjectedDiffer: at least one carrier differs; see the message.
+	ReasonInjectedDiffer = "InjectedOverridesDiffer"
+	// ReasonNoCarriers: no Deployment in the namespace carries overrides
+	// (yet); the condition is Unknown.
+	ReasonNoCarriers = "NoCarriers"
+)

@@ -57,7 +57,14 @@ func Keep(previous []metav1.Condition, condType string, fallback metav1.Conditio
 // status did not change are kept; nothing is sent when no condition
 // changed, so a quiet reconcile costs no request.
 func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedCluster, fieldOwner string, conds []metav1.Condition) error {
-	merged := slices.Clone(hc.Status.Conditions)
+	return ApplyTo(ctx, c, hc, "HostedCluster", hc.Status.Conditions, fieldOwner, conds)
+}
+
+// ApplyTo is Apply for any hypershift.openshift.io/v1beta1 kind with
+// status.conditions (the HostedControlPlane): current are the object's
+// conditions as read.
+func ApplyTo(ctx context.Context, c client.Client, obj client.Object, kind string, current []metav1.Condition, fieldOwner string, conds []metav1.Condition) error {
+	merged := slices.Clone(current)
 	for _, cond := range conds {
 		meta.SetStatusCondition(&merged, cond)
 	}
@@ -65,7 +72,7 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	list := make([]any, 0, len(conds))
 	for _, cond := range conds {
 		cur := meta.FindStatusCondition(merged, cond.Type)
-		old := meta.FindStatusCondition(hc.Status.Conditions, cond.Type)
+		old := meta.FindStatusCondition(current, cond.Type)
 		if old == nil || old.Status != cur.Status || old.Reason != cur.Reason || old.Message != cur.Message || old.ObservedGeneration != cur.ObservedGeneration {
 			changed = true
 		}
@@ -80,9 +87,9 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(hypershiftv1beta1.GroupVersion.String())
-	u.SetKind("HostedCluster")
-	u.SetNamespace(hc.Namespace)
-	u.SetName(hc.Name)
+	u.SetKind(kind)
+	u.SetNamespace(obj.GetNamespace())
+	u.SetName(obj.GetName())
 	if err := unstructured.SetNestedSlice(u.Object, list, "status", "conditions"); err != nil {
 		return err
 	}

@@ -322,6 +322,7 @@ func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershif
 			hcp.Annotations = map[string]string{}
 		}
 		hcp.Annotations[ClusterAnnotation] = hc.Namespace + "/" + hc.Name
+		copyOLMAnnotations(hc.Annotations, hcp.Annotations)
 		hcp.Spec.ReleaseImage = hc.Spec.Release.Image
 		hcp.Spec.PullSecret = hc.Spec.PullSecret
 		hcp.Spec.ImageContentSources = hc.Spec.ImageContentSources
