@@ -260,6 +260,16 @@ func TestConditionsNeverVanish(t *testing.T) {
 	t.Run("no write when nothing changed", func(t *testing.T) {
 		// A mirror-set change that changes nothing they mean (a label)
 		// reconciles every HostedCluster: none may write anything.
+		// Conditions can read True while the last writes of the set-up
+		// are still in flight: start counting once writes have stopped.
+		envtest.Eventually(t, timeout, func() error {
+			w := writes.Load()
+			time.Sleep(500 * time.Millisecond)
+			if got := writes.Load(); got != w {
+				return fmt.Errorf("still writing (%d -> %d)", w, got)
+			}
+			return nil
+		})
 		before, n := writes.Load(), reconciles(t, "hostedcluster")
 		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			var cur configv1.ImageDigestMirrorSet
