@@ -20,9 +20,10 @@ import (
 func newMergeCommand() *cobra.Command {
 	var paths []string
 	var outDir string
+	var quiet bool
 	out := newOutputFlags(formatText, formatJSON, formatYAML).acceptLegacyPath("output-dir", &outDir)
 	cmd := &cobra.Command{
-		Use:   "merge -f PATH... --output-dir DIR [-o text|json|yaml]",
+		Use:   "merge -f PATH... --output-dir DIR [-q] [-o text|json|yaml]",
 		Short: "Merge oc-mirror results into one complete, stable set of mirror sets",
 		Long: `Merge reads oc-mirror output and mirror-set files and writes one complete
 set of ImageDigestMirrorSets and ImageTagMirrorSets that can be applied as is.
@@ -69,7 +70,9 @@ format, still works in this release, with a warning.`,
 			// when only the newest oc-mirror run is given.
 			inputs, notes, err := ocmirror.ReadInto(outDir, cmd.InOrStdin(), paths...)
 			for _, n := range notes {
-				fmt.Fprintf(stderr, "note: %s\n", n)
+				if !quiet {
+					fmt.Fprintf(stderr, "note: %s\n", n)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("reading inputs (nothing written):\n%w", err)
@@ -81,7 +84,7 @@ format, still works in this release, with a warning.`,
 			if len(res.Files) == 0 {
 				// Writing would empty DIR of an earlier merge: far more
 				// likely a wrong path than a wish.
-				printMergeNotes(stderr, res)
+				printMergeNotes(stderr, res, quiet)
 				return fmt.Errorf("no mirror sets or CatalogSources found in %s; nothing written", strings.Join(paths, ", "))
 			}
 			before := existing(outDir, res)
@@ -89,9 +92,11 @@ format, still works in this release, with a warning.`,
 			if err != nil {
 				return err
 			}
-			printMergeNotes(stderr, res)
+			printMergeNotes(stderr, res, quiet)
 			return out.print(stdout, newMergeReport(outDir, inputs, res, before, removed), func(w io.Writer) error {
-				printMergeSummary(w, outDir, inputs, res, before, removed)
+				if !quiet {
+					printMergeSummary(w, outDir, inputs, res, before, removed)
+				}
 				return nil
 			})
 		},
@@ -101,6 +106,7 @@ format, still works in this release, with a warning.`,
 	_ = cmd.MarkFlagFilename("filename", manifestExtensions...)
 	cmd.Flags().StringVar(&outDir, "output-dir", "", "directory to write the merged files to (created when missing)")
 	_ = cmd.MarkFlagDirname("output-dir")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only warnings and errors (no summary, no notes); -o json and -o yaml still print the report")
 	out.register(cmd)
 	return cmd
 }
@@ -120,8 +126,9 @@ func existing(dir string, res *ocmirror.Result) map[string][]byte {
 	return old
 }
 
-// printMergeNotes tells, on stderr, what the merge left out and why.
-func printMergeNotes(w io.Writer, res *ocmirror.Result) {
+// printMergeNotes tells, on stderr, what the merge left out and why; quiet
+// keeps only the warnings.
+func printMergeNotes(w io.Writer, res *ocmirror.Result, quiet bool) {
 	for _, o := range res.Skipped {
 		name := o.Name
 		if name == "" {
@@ -135,13 +142,17 @@ func printMergeNotes(w io.Writer, res *ocmirror.Result) {
 			fmt.Fprintf(w, "warning: %s: not copying %s %s %q: it holds release signatures, which clusters need to verify the release; apply it from its file\n", o.Origin, o.APIVersion, o.Kind, name)
 			continue
 		}
-		fmt.Fprintf(w, "note: %s: skipping %s %s %q: neither a mirror set nor a CatalogSource\n", o.Origin, o.APIVersion, o.Kind, name)
+		if !quiet {
+			fmt.Fprintf(w, "note: %s: skipping %s %s %q: neither a mirror set nor a CatalogSource\n", o.Origin, o.APIVersion, o.Kind, name)
+		}
 	}
 	for _, e := range res.Ignored {
 		fmt.Fprintf(w, "warning: %s: %s: source %q has no mirror other than itself; nodes ignore such an entry (and its mirrorSourcePolicy), so it is left out\n", e.Object, e.Field, e.Source)
 	}
 	for _, cs := range res.Superseded {
-		fmt.Fprintf(w, "note: %s: CatalogSource %q is replaced by a later input's\n", cs.Origin, cs.Name)
+		if !quiet {
+			fmt.Fprintf(w, "note: %s: CatalogSource %q is replaced by a later input's\n", cs.Origin, cs.Name)
+		}
 	}
 }
 

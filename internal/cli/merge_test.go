@@ -89,6 +89,8 @@ func TestMergeCommand(t *testing.T) {
 	}{
 		{name: "two-v1-runs", args: []string{"-f", mergeData + "/oc-mirror-workspace", "--output-dir", "$OUT"}},
 		{name: "v2", args: []string{"-f", mergeData + "/working-dir", "--output-dir", "$OUT"}},
+		// -q: only the signatures warning is left; the files are written as without it.
+		{name: "v2-quiet", args: []string{"-f", mergeData + "/working-dir", "--output-dir", "$OUT", "-q"}},
 		{name: "mixed", args: []string{"-f", mergeData + "/mixed", "-f", mergeData + "/working-dir", "--output-dir", "$OUT"}},
 		{name: "policy-conflict", args: []string{"-f", mergeData + "/policy-conflict", "--output-dir", "$OUT"}, wantExit: 1},
 		{name: "unreadable-input", args: []string{"-f", mergeData + "/working-dir", "-f", mergeData + "/missing", "--output-dir", "$OUT"}, wantExit: 1},
