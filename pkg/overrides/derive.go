@@ -78,3 +78,35 @@ func staticMatch(image, key string) bool {
 	}
 	return false
 }
+
+// ToConfig is the inverse of [FromConfig], as far as the strings allow: the
+// mirror configuration a HyperShift component reading OPENSHIFT_IMG_OVERRIDES
+// (env) and --registry-overrides (flag) works with. Each source gets the env
+// mirrors in order, then the flag's replacement; both digest and tag pulls
+// are redirected (the strings cannot tell them apart) and the source stays a
+// fallback (they cannot say NeverContactSource).
+func ToConfig(env Env, flag map[string]string) (*mirrorset.Config, error) {
+	sources := env.Sources()
+	for s := range flag {
+		if _, ok := env[s]; !ok {
+			sources = append(sources, s)
+		}
+	}
+	slices.Sort(sources)
+	var entries []mirrorset.Entry
+	for _, s := range sources {
+		mirrors := slices.Clone(env[s])
+		if m, ok := flag[s]; ok && m != "" {
+			mirrors = append(mirrors, m)
+		}
+		mirrors = mirrorset.DedupMirrors(mirrors)
+		if len(mirrors) == 0 {
+			continue
+		}
+		entries = append(entries, mirrorset.Entry{Source: s, Mirrors: mirrors})
+	}
+	return mirrorset.Compile([]mirrorset.Set{
+		{Kind: mirrorset.KindIDMS, Name: "registry-overrides", Entries: entries},
+		{Kind: mirrorset.KindITMS, Name: "registry-overrides", Entries: slices.Clone(entries)},
+	})
+}

@@ -1,4 +1,4 @@
-// Package conditions writes the HostedCluster status conditions one
+// Package conditions writes the HostedCluster (and HostedControlPlane) status conditions one
 // controller owns. Each controller owns a fixed set of condition types and
 // applies all of them, every reconcile, under its own server-side apply
 // field manager: status.conditions is a map-list keyed by type, so a manager
@@ -57,7 +57,17 @@ func Keep(previous []metav1.Condition, condType string, fallback metav1.Conditio
 // status did not change are kept; nothing is sent when no condition
 // changed, so a quiet reconcile costs no request.
 func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedCluster, fieldOwner string, conds []metav1.Condition) error {
-	merged := slices.Clone(hc.Status.Conditions)
+	return apply(ctx, c, "HostedCluster", hc.Namespace, hc.Name, hc.Status.Conditions, fieldOwner, conds)
+}
+
+// ApplyControlPlane is Apply for a HostedControlPlane, whose conditions the
+// control-plane-operator's controllers own the same way.
+func ApplyControlPlane(ctx context.Context, c client.Client, hcp *hypershiftv1beta1.HostedControlPlane, fieldOwner string, conds []metav1.Condition) error {
+	return apply(ctx, c, "HostedControlPlane", hcp.Namespace, hcp.Name, hcp.Status.Conditions, fieldOwner, conds)
+}
+
+func apply(ctx context.Context, c client.Client, kind, namespace, name string, current []metav1.Condition, fieldOwner string, conds []metav1.Condition) error {
+	merged := slices.Clone(current)
 	for _, cond := range conds {
 		meta.SetStatusCondition(&merged, cond)
 	}
@@ -65,7 +75,7 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	list := make([]any, 0, len(conds))
 	for _, cond := range conds {
 		cur := meta.FindStatusCondition(merged, cond.Type)
-		old := meta.FindStatusCondition(hc.Status.Conditions, cond.Type)
+		old := meta.FindStatusCondition(current, cond.Type)
 		if old == nil || old.Status != cur.Status || old.Reason != cur.Reason || old.Message != cur.Message || old.ObservedGeneration != cur.ObservedGeneration {
 			changed = true
 		}
@@ -80,9 +90,9 @@ func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedClu
 	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(hypershiftv1beta1.GroupVersion.String())
-	u.SetKind("HostedCluster")
-	u.SetNamespace(hc.Namespace)
-	u.SetName(hc.Name)
+	u.SetKind(kind)
+	u.SetNamespace(namespace)
+	u.SetName(name)
 	if err := unstructured.SetNestedSlice(u.Object, list, "status", "conditions"); err != nil {
 		return err
 	}
