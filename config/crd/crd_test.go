@@ -101,6 +101,10 @@ func TestDefinitions(t *testing.T) {
 			"hypershift.openshift.io", "v1beta1", "HostedControlPlane", "hostedcontrolplanes",
 			[]string{"hcp", "hcps"}, apiextensionsv1.NamespaceScoped,
 		},
+		"nodepools.hypershift.openshift.io": {
+			"hypershift.openshift.io", "v1beta1", "NodePool", "nodepools",
+			[]string{"np", "nps"}, apiextensionsv1.NamespaceScoped,
+		},
 	}
 
 	defs, err := Definitions()

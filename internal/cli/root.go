@@ -82,6 +82,7 @@ var subcommands = []func() *cobra.Command{
 	newSyncICSCommand,
 	newLintCommand,
 	newOperatorCommand,
+	newControlPlaneOperatorCommand,
 	newRenderCommand,
 	newStatusCommand,
 	newMergeCommand,

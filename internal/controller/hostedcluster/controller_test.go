@@ -169,16 +169,16 @@ func TestConditionsNeverVanish(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &hostedcluster.Reconciler{
-		Client:       conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits, writes: &writes},
-		APIReader:    mgr.GetAPIReader(),
-		Sets:         &mirrorsets.Reader{Client: faultyReader{Reader: mgr.GetClient(), armed: &setsDown}, Kinds: mirrorsets.All},
-		Releases:     staticReleases{},
-		DefaultImage: "quay.io/hypershift/hypershift:latest",
+		Client:    conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits, writes: &writes},
+		APIReader: mgr.GetAPIReader(),
+		Sets:      &mirrorsets.Reader{Client: faultyReader{Reader: mgr.GetClient(), armed: &setsDown}, Kinds: mirrorsets.All},
+		Releases:  staticReleases{},
+		Image:     "quay.io/hcpmirror/hcpmirror:test",
 	}
 	if err := r.SetupWithManager(mgr, mirrorsets.All, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, 2); err != nil {
+	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
@@ -396,11 +396,11 @@ func TestUpgradeFromOneFieldManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &hostedcluster.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Sets: &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: mirrorsets.All}, Releases: staticReleases{}, DefaultImage: "quay.io/hypershift/hypershift:latest"}
+		Sets: &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: mirrorsets.All}, Releases: staticReleases{}, Image: "quay.io/hcpmirror/hcpmirror:test"}
 	if err := r.SetupWithManager(mgr, mirrorsets.All, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, 2); err != nil {
+	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
