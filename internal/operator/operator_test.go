@@ -28,9 +28,9 @@ import (
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	operatorv1alpha1 "github.com/hcpmirror/hcpmirror/api/operator/v1alpha1"
 	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
-	"github.com/hcpmirror/hcpmirror/internal/controlplaneoperator"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/internal/controlplaneoperator"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
 )
