@@ -22,7 +22,7 @@ const (
 	// Binary is the image's executable; the kubelet runs command ++ args.
 	Binary = "hcpmirror"
 
-	registriesMountPath = "/etc/hcpmirror"
+	registriesMountPath = "/var/run/configmaps/registries"
 	registriesVolume    = "registries"
 
 	// ServingCertMountPath is where the ignition server finds its
