@@ -16,8 +16,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -235,6 +237,69 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 	pod.Restart()
 	wantMirrors(t, cpns, "second-mirror.sample.lab/release")
 	t.Logf("after a restart mid-change the guest IDMS converged in %.1fs", time.Since(restarted).Seconds())
+
+	checkLeastPrivilege(t, ns, cpns)
+}
+
+// checkLeastPrivilege impersonates the components' ServiceAccounts: each
+// may do what it needs where it needs it, and nothing the rules leave out.
+func checkLeastPrivilege(t *testing.T, hcns, cpns string) {
+	t.Helper()
+	ctx := context.Background()
+	as := func(sa string) client.Client {
+		cfg := rest.CopyConfig(env.Config)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + cpns + ":" + sa,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + cpns, "system:authenticated"}}
+		c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cpo, ign := as(hostedcluster.ControlPlaneOperatorName), as(hostedcluster.IgnitionServerName)
+	secret := func(ns string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "rbac-probe"}, Data: map[string][]byte{"k": []byte("v")}}
+	}
+	tests := []struct {
+		name    string
+		do      func() error
+		allowed bool
+	}{
+		{"cpo lists Secrets of its namespace", func() error { return cpo.List(ctx, &corev1.SecretList{}, client.InNamespace(cpns)) }, true},
+		{"cpo lists NodePools of the HostedCluster's namespace", func() error { return cpo.List(ctx, &hypershiftv1beta1.NodePoolList{}, client.InNamespace(hcns)) }, true},
+		{"cpo gets a ConfigMap of the HostedCluster's namespace", func() error {
+			return cpo.Get(ctx, client.ObjectKey{Namespace: hcns, Name: "workers-config"}, &corev1.ConfigMap{})
+		}, true},
+		{"cpo lists ConfigMaps of the HostedCluster's namespace", func() error { return cpo.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(hcns)) }, false},
+		{"cpo lists Secrets of the HostedCluster's namespace", func() error { return cpo.List(ctx, &corev1.SecretList{}, client.InNamespace(hcns)) }, false},
+		{"cpo writes a NodePool", func() error {
+			return cpo.Create(ctx, &hypershiftv1beta1.NodePool{ObjectMeta: metav1.ObjectMeta{Namespace: hcns, Name: "rbac-probe"}, Spec: hypershiftv1beta1.NodePoolSpec{ClusterName: "x"}})
+		}, false},
+		{"cpo lists Deployments", func() error { return cpo.List(ctx, &appsv1.DeploymentList{}, client.InNamespace(cpns)) }, false},
+		{"cpo edits the HostedControlPlane spec", func() error {
+			var hcp hypershiftv1beta1.HostedControlPlane
+			if err := cpo.Get(ctx, client.ObjectKey{Namespace: cpns, Name: "guest"}, &hcp); err != nil {
+				return err
+			}
+			return cpo.Update(ctx, &hcp)
+		}, false},
+		{"ignition-server lists Secrets of its namespace", func() error { return ign.List(ctx, &corev1.SecretList{}, client.InNamespace(cpns)) }, true},
+		{"ignition-server gets the HostedControlPlane", func() error {
+			return ign.Get(ctx, client.ObjectKey{Namespace: cpns, Name: "guest"}, &hypershiftv1beta1.HostedControlPlane{})
+		}, true},
+		{"ignition-server writes a Secret", func() error { return ign.Create(ctx, secret(cpns)) }, false},
+		{"ignition-server lists NodePools", func() error { return ign.List(ctx, &hypershiftv1beta1.NodePoolList{}, client.InNamespace(hcns)) }, false},
+		{"ignition-server lists Secrets of the HostedCluster's namespace", func() error { return ign.List(ctx, &corev1.SecretList{}, client.InNamespace(hcns)) }, false},
+	}
+	for _, tt := range tests {
+		err := tt.do()
+		if tt.allowed && err != nil {
+			t.Errorf("%s: %v, want allowed", tt.name, err)
+		}
+		if !tt.allowed && !apierrors.IsForbidden(err) {
+			t.Errorf("%s: %v, want forbidden", tt.name, err)
+		}
+	}
 }
 
 func startOperator(t *testing.T, opts operator.Options) {
