@@ -234,7 +234,9 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 		return nil
 	})
 	restarted := time.Now()
-	pod.Restart()
+	if err := pod.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	wantMirrors(t, cpns, "second-mirror.sample.lab/release")
 	t.Logf("after a restart mid-change the guest IDMS converged in %.1fs", time.Since(restarted).Seconds())
 

@@ -21,7 +21,7 @@
 //
 // Mount paths are absolute, and parallel tests each want their own. The
 // process runs in a private mount namespace (unshare -m, propagation
-// private; the tests run as root): the deepest existing ancestor directory
+// private; as root, or in a user namespace mapping the caller to root): the deepest existing ancestor directory
 // of each mount path is covered by an overlay whose upper layer is in the
 // test's temporary directory, the missing directories are made there, and
 // each volume is bind-mounted read-only at its path. Nothing is written
@@ -111,11 +111,13 @@ type Options struct {
 	Binaries map[string]string
 	// Container picks the container by name; empty is the first.
 	Container string
+	// Dir holds the pods' volumes and overlay layers; Run sets it to the
+	// test's temporary directory. Required for Start.
+	Dir string
 }
 
 // Pod is one running container of a Deployment.
 type Pod struct {
-	t     testing.TB
 	opts  Options
 	dep   *appsv1.Deployment
 	ports map[int32]int
@@ -127,12 +129,26 @@ type Pod struct {
 	exited error
 }
 
+// Start starts dep's container; Stop ends it. For programs (the lab's
+// demo); tests use Run.
+func Start(opts Options, dep *appsv1.Deployment) (*Pod, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("kubelet stand-in: Options.Dir is required")
+	}
+	p := &Pod{opts: opts, dep: dep.DeepCopy(), ports: map[int32]int{}}
+	if err := p.start(); err != nil {
+		return nil, fmt.Errorf("kubelet stand-in: starting Deployment %s/%s: %w", dep.Namespace, dep.Name, err)
+	}
+	return p, nil
+}
+
 // Run starts dep's container and stops it when the test ends.
 func Run(t testing.TB, opts Options, dep *appsv1.Deployment) *Pod {
 	t.Helper()
-	p := &Pod{t: t, opts: opts, dep: dep.DeepCopy(), ports: map[int32]int{}}
-	if err := p.start(); err != nil {
-		t.Fatalf("kubelet stand-in: starting Deployment %s/%s: %v", dep.Namespace, dep.Name, err)
+	opts.Dir = t.TempDir()
+	p, err := Start(opts, dep)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		p.Stop()
@@ -187,12 +203,12 @@ func (p *Pod) Kill() {
 
 // Restart stops the process and starts a new one from the same Deployment,
 // with volumes, environment and token made afresh, as a new pod would be.
-func (p *Pod) Restart() {
-	p.t.Helper()
+func (p *Pod) Restart() error {
 	p.Stop()
 	if err := p.start(); err != nil {
-		p.t.Fatalf("kubelet stand-in: restarting %s/%s: %v", p.dep.Namespace, p.dep.Name, err)
+		return fmt.Errorf("kubelet stand-in: restarting %s/%s: %w", p.dep.Namespace, p.dep.Name, err)
 	}
+	return nil
 }
 
 func (p *Pod) container() (*corev1.Container, error) {
@@ -215,7 +231,7 @@ func (p *Pod) start() error {
 	if err != nil {
 		return err
 	}
-	root, err := os.MkdirTemp(p.t.TempDir(), "pod-")
+	root, err := os.MkdirTemp(p.opts.Dir, "pod-")
 	if err != nil {
 		return err
 	}
@@ -308,7 +324,13 @@ func (p *Pod) start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "/bin/sh", "-ec", script, "sh"}, argv...)...)
+	unshare := []string{"--mount", "--propagation", "private"}
+	if os.Geteuid() != 0 {
+		// Without root, a user namespace maps the caller to root in it:
+		// mounts are then allowed (Linux 5.11+ for overlays).
+		unshare = append([]string{"--map-root-user"}, unshare...)
+	}
+	cmd := exec.Command("unshare", append(append(unshare, "/bin/sh", "-ec", script, "sh"), argv...)...)
 	cmd.Env = env
 	cmd.Dir = root
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
