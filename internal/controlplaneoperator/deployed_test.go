@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -164,6 +165,22 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 		}
 		return nil
 	})
+	// Probes and metrics, on the host ports the container ports were given.
+	for _, probe := range []struct {
+		port int32
+		path string
+		want string
+	}{{8081, "/healthz", "ok"}, {8081, "/readyz", "ok"}, {8080, "/metrics", `controller_runtime_reconcile_total{controller="ignitiontokens"`}} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", pod.Port(probe.port), probe.path))
+		if err != nil {
+			t.Fatalf("%s: %v", probe.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), probe.want) {
+			t.Errorf("%s: %d, body lacks %q", probe.path, resp.StatusCode, probe.want)
+		}
+	}
 	t.Logf("control-plane-operator converged %.1fs after its start (binary built in %.1fs; test start to converge %.1fs)",
 		time.Since(built).Seconds(), built.Sub(start).Seconds(), time.Since(start).Seconds())
 
