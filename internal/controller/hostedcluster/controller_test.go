@@ -259,7 +259,20 @@ func TestConditionsNeverVanish(t *testing.T) {
 
 	t.Run("no write when nothing changed", func(t *testing.T) {
 		// A mirror-set change that changes nothing they mean (a label)
-		// reconciles every HostedCluster: none may write anything.
+		// reconciles every HostedCluster: none may write anything. Writes
+		// still settling from creation (the control-plane-operator's
+		// conditions arriving on the HostedControlPlane reconcile again)
+		// are waited out first.
+		settled, last := time.Now(), writes.Load()
+		envtest.Eventually(t, timeout, func() error {
+			if cur := writes.Load(); cur != last {
+				settled, last = time.Now(), cur
+			}
+			if time.Since(settled) < 2*time.Second {
+				return errors.New("writes not settled")
+			}
+			return nil
+		})
 		before, n := writes.Load(), reconciles(t, "hostedcluster")
 		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			var cur configv1.ImageDigestMirrorSet
