@@ -182,11 +182,11 @@ func (r *Reconciler) guest(ctx context.Context, ns string) (client.Client, error
 	}
 	data := secret.Data[GuestKubeconfigKey]
 	if len(data) == 0 {
-		return nil, fmt.Errorf("Secret %s/%s has no %q key", ns, GuestKubeconfigSecret, GuestKubeconfigKey)
+		return nil, fmt.Errorf("guest kubeconfig Secret %s/%s has no %q key", ns, GuestKubeconfigSecret, GuestKubeconfigKey)
 	}
 	cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
 	if err != nil {
-		return nil, fmt.Errorf("Secret %s/%s key %q: %w", ns, GuestKubeconfigSecret, GuestKubeconfigKey, err)
+		return nil, fmt.Errorf("reading the guest kubeconfig in Secret %s/%s key %q: %w", ns, GuestKubeconfigSecret, GuestKubeconfigKey, err)
 	}
 	cfg.Timeout = 30 * time.Second
 	c, err := client.New(cfg, client.Options{Scheme: r.Client.Scheme()})

@@ -199,7 +199,7 @@ func (r *Reconciler) config(ctx context.Context, np *hypershiftv1beta1.NodePool)
 	for i, ref := range np.Spec.Config {
 		var cm corev1.ConfigMap
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: np.Namespace, Name: ref.Name}, &cm); err != nil {
-			return nil, fmt.Errorf("NodePool %s/%s spec.config[%d]: reading ConfigMap %q: %w", np.Namespace, np.Name, i, ref.Name, err)
+			return nil, fmt.Errorf("reading ConfigMap %q of NodePool %s/%s spec.config[%d]: %w", ref.Name, np.Namespace, np.Name, i, err)
 		}
 		if c := cm.Data[ConfigKey]; c != "" {
 			docs = append(docs, []byte(c))

@@ -282,7 +282,7 @@ func (p *Pod) start() error {
 	// Environment.
 	u, err := url.Parse(p.opts.Config.Host)
 	if err != nil {
-		return fmt.Errorf("API server address %q: %w", p.opts.Config.Host, err)
+		return fmt.Errorf("parsing the API server address %q: %w", p.opts.Config.Host, err)
 	}
 	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + root, "HOSTNAME=" + podName,
 		"KUBERNETES_SERVICE_HOST=" + u.Hostname(), "KUBERNETES_SERVICE_PORT=" + u.Port()}
@@ -437,7 +437,7 @@ func materialise(ctx context.Context, cs kubernetes.Interface, ns string, v core
 			return os.MkdirAll(dir, 0o755)
 		}
 		if err != nil {
-			return fmt.Errorf("Secret %s/%s: %w", ns, v.Secret.SecretName, err)
+			return fmt.Errorf("reading Secret %s/%s: %w", ns, v.Secret.SecretName, err)
 		}
 		data, items = s.Data, v.Secret.Items
 		if v.Secret.DefaultMode != nil {
@@ -449,7 +449,7 @@ func materialise(ctx context.Context, cs kubernetes.Interface, ns string, v core
 			return os.MkdirAll(dir, 0o755)
 		}
 		if err != nil {
-			return fmt.Errorf("ConfigMap %s/%s: %w", ns, v.ConfigMap.Name, err)
+			return fmt.Errorf("reading ConfigMap %s/%s: %w", ns, v.ConfigMap.Name, err)
 		}
 		data = map[string][]byte{}
 		for k, s := range c.Data {
