@@ -106,6 +106,10 @@ func TestDefinitions(t *testing.T) {
 			"image.openshift.io", "v1", "ImageStream", "imagestreams",
 			[]string{"is"}, apiextensionsv1.NamespaceScoped,
 		},
+		"nodepools.hypershift.openshift.io": {
+			"hypershift.openshift.io", "v1beta1", "NodePool", "nodepools",
+			[]string{"np", "nps"}, apiextensionsv1.NamespaceScoped,
+		},
 	}
 
 	defs, err := Definitions()

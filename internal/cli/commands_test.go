@@ -99,7 +99,7 @@ func TestRender(t *testing.T) {
 		}
 		kinds[obj.Kind]++
 	}
-	want := map[string]int{"CustomResourceDefinition": 6, "Namespace": 1, "ServiceAccount": 1, "ClusterRole": 1,
+	want := map[string]int{"CustomResourceDefinition": 7, "Namespace": 1, "ServiceAccount": 1, "ClusterRole": 4, // the operator's and the three components'
 		"ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1, "Deployment": 1}
 	for k, n := range want {
 		if kinds[k] != n {

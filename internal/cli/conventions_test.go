@@ -40,7 +40,7 @@ func commandPaths(t *testing.T) [][]string {
 // operator logs, completion prints a shell script, help prints help, and
 // the lab commands print progress.
 var withoutOutput = []string{
-	"operator", "help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell",
+	"operator", "control-plane-operator", "help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell",
 	"demo", "registry serve", "release publish",
 	"ignition-server", // a server: it logs
 }

@@ -27,7 +27,7 @@ ImageDigestMirrorSet and ImageTagMirrorSet objects and every HostedCluster.
 For each HostedCluster it keeps the hosted control plane namespace
 (<namespace>-<name>) in line with what the mirror sets mean now: the
 HostedControlPlane, the registries ConfigMap, the control-plane-operator and
-ignition-server deployments, and the --registry-overrides argument and
+ignition-server deployments (this binary's subcommands, in --image), and the --registry-overrides argument and
 OPENSHIFT_IMG_OVERRIDES variable of every other deployment that carries them.
 A mirror-set change reaches every hosted control plane within seconds without
 restarting the operator (deployments whose carriers change roll out, as any
@@ -79,8 +79,8 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's namespace)")
 	f.StringArrayVar(&static, "registry-overrides", nil,
 		"static overrides src=mirror,src2=mirror2 (HyperShift's format) that win over mirror sets and rewrite pod images; repeatable")
-	f.StringVar(&opts.DefaultImage, "control-plane-operator-image", operator.DefaultImage,
-		"image of the owned deployments when the release carries no hypershift component")
+	f.StringVar(&opts.Image, "image", operator.DefaultImage,
+		"the operator's own image, which the control-plane-operator and ignition-server deployments run ('hcpmirror render --image' sets it)")
 	f.IntVar(&opts.Workers, "workers", operator.DefaultWorkers, "HostedClusters reconciled at once, per controller")
 	f.Float32Var(&opts.KubeAPIQPS, "kube-api-qps", operator.DefaultKubeAPIQPS, "queries per second to the API server")
 	f.IntVar(&opts.KubeAPIBurst, "kube-api-burst", operator.DefaultKubeAPIBurst, "burst of queries to the API server")

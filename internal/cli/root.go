@@ -89,6 +89,7 @@ var subcommands = []func() *cobra.Command{
 	newSyncICSCommand,
 	newLintCommand,
 	newOperatorCommand,
+	newControlPlaneOperatorCommand,
 	newRenderCommand,
 	newStatusCommand,
 	newMergeCommand,

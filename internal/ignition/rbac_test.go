@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/ignition"
 )
 
@@ -19,7 +20,7 @@ import (
 // another namespace.
 func TestPolicyRulesAreEnough(t *testing.T) {
 	f := newFixture(t, true)
-	f.create(&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "ignition-server", Namespace: f.ns}, Rules: ignition.PolicyRules()})
+	f.create(&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "ignition-server", Namespace: f.ns}, Rules: hostedcluster.IgnitionServerRules()})
 	f.create(&rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "ignition-server", Namespace: f.ns},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "ignition-server"},

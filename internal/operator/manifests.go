@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/hcpmirror/hcpmirror/config/crd"
+	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 )
 
 // InstallOptions parameterise the install manifests.
@@ -61,7 +62,16 @@ func ClusterRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
 		// delete: the nodes' mirror ConfigMap goes when imageContentSources empties.
 		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: append(write, "delete")},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
+		// get: pull secrets are read one by one, never listed or watched;
+		// create/patch: the pull-secret copy in hosted control plane namespaces.
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "create", "patch", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts", "services"}, Verbs: write},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings"}, Verbs: write},
+		// The components' rights are granted by binding these ClusterRoles
+		// in a namespace; bind on exactly them means the operator need not
+		// hold what they grant.
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"},
+			ResourceNames: []string{hostedcluster.ControlPlaneOperatorClusterRole, hostedcluster.NodePoolReaderClusterRole, hostedcluster.IgnitionServerClusterRole}},
 		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 	}
@@ -120,7 +130,7 @@ func Objects(o InstallOptions) []client.Object {
 	probe := func(path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("probes")}}}
 	}
-	args := []string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace}
+	args := []string{"operator", "--leader-elect", "--leader-election-namespace=" + o.Namespace, "--image=" + o.Image}
 	if o.Companion {
 		args = append(args, "--companion")
 	}
@@ -155,7 +165,30 @@ func Objects(o InstallOptions) []client.Object {
 			},
 		},
 	}
-	return []client.Object{ns, sa, cr, crb, role, rb, dep}
+	objs := []client.Object{ns, sa, cr, crb, role, rb}
+	// Beside HyperShift its own components run the control planes: the
+	// companion deploys none, so it installs none of their rights.
+	if !o.Companion {
+		for _, c := range ComponentClusterRoles() {
+			objs = append(objs, c)
+		}
+	}
+	return append(objs, dep)
+}
+
+// ComponentClusterRoles are the control-plane components' rights, bound per
+// namespace by the operator (hostedcluster.ControlPlaneOperatorRules and
+// friends are their one home).
+func ComponentClusterRoles() []*rbacv1.ClusterRole {
+	role := func(name string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
+		return &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
+	}
+	return []*rbacv1.ClusterRole{
+		role(hostedcluster.ControlPlaneOperatorClusterRole, hostedcluster.ControlPlaneOperatorRules()),
+		role(hostedcluster.NodePoolReaderClusterRole, hostedcluster.NodePoolReaderRules()),
+		role(hostedcluster.IgnitionServerClusterRole, hostedcluster.IgnitionServerRules()),
+	}
 }
 
 // Render writes Objects (and, when asked, the CRDs) as one multi-document

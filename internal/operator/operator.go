@@ -21,7 +21,6 @@ import (
 	"github.com/hcpmirror/hcpmirror/api/install"
 	"github.com/hcpmirror/hcpmirror/internal/controller/catalogpins"
 	"github.com/hcpmirror/hcpmirror/internal/controller/companion"
-	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
@@ -41,9 +40,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// StaticOverrides are the operator's own --registry-overrides.
 	StaticOverrides map[string]string
-	// DefaultImage runs owned deployments when a release names no
-	// control-plane-operator image.
-	DefaultImage string
+	// Image is the operator's own image: the control-plane-operator and
+	// ignition-server deployments run it. Default DefaultImage.
+	Image string
 	// Releases reads release payloads through mirrors; nil skips lookups.
 	Releases hostedcluster.ReleaseProvider
 	// Kinds overrides discovery of the served mirror-set kinds (tests).
@@ -90,9 +89,9 @@ const (
 // DefaultPinInterval is how often --pin-catalogs re-resolves catalog tags.
 const DefaultPinInterval = 5 * time.Minute
 
-// DefaultImage is the control-plane-operator image used when the release
-// does not carry one; canonical, like every pod image we write.
-const DefaultImage = "quay.io/hypershift/hypershift:latest"
+// DefaultImage is the operator's image when none is given (`hcpmirror
+// render --image` always gives one).
+const DefaultImage = "quay.io/hcpmirror/hcpmirror:latest"
 
 // New builds the manager with every controller registered.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
@@ -114,8 +113,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = opts.KubeAPIQPS, opts.KubeAPIBurst
 	cfg.RateLimiter = nil
-	if opts.DefaultImage == "" {
-		opts.DefaultImage = DefaultImage
+	if opts.Image == "" {
+		opts.Image = DefaultImage
 	}
 	kinds := mirrorsets.All
 	if opts.Kinds != nil {
@@ -196,13 +195,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Releases:        opts.Releases,
 		Recorder:        mgr.GetEventRecorder("hcpmirror-operator"),
 		StaticOverrides: opts.StaticOverrides,
-		DefaultImage:    opts.DefaultImage,
+		Image:           opts.Image,
 	}
 	if err := r.SetupWithManager(mgr, kinds, opts.Workers); err != nil {
 		return nil, fmt.Errorf("setting up the HostedCluster controller: %w", err)
-	}
-	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, opts.Workers); err != nil {
-		return nil, fmt.Errorf("setting up the data-plane controller: %w", err)
 	}
 	return mgr, nil
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/mirrorsets"
+	"github.com/hcpmirror/hcpmirror/internal/controlplaneoperator"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
 )
@@ -89,6 +90,27 @@ func startOperatorAs(t testing.TB, cfg *rest.Config, opts Options) (stop func())
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// startControlPlaneOperator runs `hcpmirror control-plane-operator` for one
+// hosted control plane namespace in-process, as the cluster admin: the tests
+// of what it owns that are not about its RBAC (internal/kubelet_test runs it
+// from its Deployment, as its ServiceAccount).
+func startControlPlaneOperator(t testing.TB, cpns, hcns string) {
+	t.Helper()
+	mgr, err := controlplaneoperator.New(env.Config, controlplaneoperator.Options{Namespace: cpns, NodePoolNamespace: hcns, MetricsAddr: "0", ProbeAddr: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("control-plane-operator stopped with error: %v", err)
+		}
+	})
 }
 
 func createHostedCluster(t testing.TB, ns, name string) *hypershiftv1beta1.HostedCluster {
@@ -462,7 +484,9 @@ func TestRenderedRBACIsEnough(t *testing.T) {
 	envtest.Eventually(t, propagationTimeout, wantCondition(client.ObjectKeyFromObject(hc), hypershiftv1beta1.RegistryOverridesPropagated, metav1.ConditionTrue))
 }
 
-// TestDataPlaneImageContentSources: the nodes' mirror configuration comes
+// TestDataPlaneImageContentSources: the nodes' mirror configuration (written
+// by the control-plane-operator, reported on the HostedCluster by the
+// operator) comes
 // from the HostedCluster's imageContentSources only, in order, validated as
 // the guest's machine-config-operator would.
 func TestDataPlaneImageContentSources(t *testing.T) {
@@ -472,6 +496,12 @@ func TestDataPlaneImageContentSources(t *testing.T) {
 	hc := createHostedCluster(t, ns, "dataplane")
 	key := client.ObjectKeyFromObject(hc)
 	cpns := hostedcluster.ControlPlaneNamespace(hc)
+	// The nodes' ConfigMap is the control-plane-operator's; the operator
+	// mirrors its ValidImageContentSources onto the HostedCluster.
+	envtest.Eventually(t, propagationTimeout, func() error {
+		return env.Client.Get(ctx, types.NamespacedName{Namespace: cpns, Name: hc.Name}, &hypershiftv1beta1.HostedControlPlane{})
+	})
+	startControlPlaneOperator(t, cpns, ns)
 	cmKey := types.NamespacedName{Namespace: cpns, Name: dataplane.DataPlaneConfigMap}
 
 	// The operator patches the status concurrently: retry on conflict, as

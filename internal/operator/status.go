@@ -158,7 +158,7 @@ func clusterStatus(ctx context.Context, c client.Reader, hc *hypershiftv1beta1.H
 		if !present[owned] && !companion {
 			cs.Drift = true
 			cs.Carriers = append(cs.Carriers, hostedcluster.CarrierState{Deployment: owned, Container: "-", Carrier: "-",
-				Detail: "deployment missing: the operator creates it once the release is resolved (see ReleaseImageResolved) and while it runs"})
+				Detail: "deployment missing: the operator creates it while it runs"})
 		}
 	}
 	for i := range list.Items {

@@ -3,6 +3,7 @@ package operator_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,3 +118,20 @@ func TestStatusCommand(t *testing.T) {
 type statusErr struct{ out string }
 
 func (e *statusErr) Error() string { return "status reports drift:\n" + e.out }
+
+// TestRenderTellsTheOperatorItsImage: the owned deployments run the image
+// render installs the operator with, so the operator is told it.
+func TestRenderTellsTheOperatorItsImage(t *testing.T) {
+	for _, obj := range operator.Objects(operator.InstallOptions{Namespace: "hcpmirror", Image: "registry.example/hcpmirror@sha256:" + strings.Repeat("1", 64)}) {
+		d, ok := obj.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		ct := d.Spec.Template.Spec.Containers[0]
+		if want := "--image=" + ct.Image; !slices.Contains(ct.Args, want) {
+			t.Errorf("operator args %v lack %s", ct.Args, want)
+		}
+		return
+	}
+	t.Fatal("no Deployment rendered")
+}

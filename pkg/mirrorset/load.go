@@ -286,3 +286,18 @@ func FromHostedCluster(hc *hypershiftv1beta1.HostedCluster) Set {
 func newSet(kind Kind, name string, labels, annotations map[string]string) Set {
 	return Set{Kind: kind, Name: name, Labels: maps.Clone(labels), Annotations: maps.Clone(annotations)}
 }
+
+// FromHostedControlPlane is [FromHostedCluster] for the control plane's copy
+// of the list, which the control-plane-operator works from; the set is named
+// "namespace/name" of the HostedControlPlane.
+func FromHostedControlPlane(hcp *hypershiftv1beta1.HostedControlPlane) Set {
+	name := hcp.Name
+	if hcp.Namespace != "" {
+		name = hcp.Namespace + "/" + hcp.Name
+	}
+	set := newSet(KindImageContentSources, name, hcp.Labels, hcp.Annotations)
+	for _, e := range hcp.Spec.ImageContentSources {
+		set.Entries = append(set.Entries, Entry{Source: e.Source, Mirrors: slices.Clone(e.Mirrors)})
+	}
+	return set
+}

@@ -1,7 +1,6 @@
 package overrides
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
@@ -80,28 +79,38 @@ func staticMatch(image, key string) bool {
 	return false
 }
 
-// ToConfig is the mirror configuration a consumer of the two strings
-// applies, for components that fall back to them when the lossless
-// registries.conf is absent: each env source with its mirrors in order, then
-// the flag's mirror for that source if not already listed. Neither string
-// can say digest-versus-tag or NeverContactSource, so every mirror serves
-// both kinds of pull and the source stays the last resort.
+// ToConfig is the inverse of [FromConfig], as far as the strings allow: the
+// mirror configuration a HyperShift component reading OPENSHIFT_IMG_OVERRIDES
+// (env) and --registry-overrides (flag) works with. Each source gets the env
+// mirrors in order, then the flag's replacement; both digest and tag pulls
+// are redirected (the strings cannot tell them apart) and the source stays a
+// fallback (they cannot say NeverContactSource).
 func ToConfig(env Env, flag map[string]string) (*mirrorset.Config, error) {
-	lists := map[string][]string{}
-	for _, src := range env.Sources() {
-		lists[src] = slices.Clone(env[src])
+	sources := env.Sources()
+	for s := range flag {
+		if _, ok := env[s]; !ok {
+			sources = append(sources, s)
+		}
 	}
-	for src, m := range flag {
-		lists[src] = append(lists[src], m)
-	}
+	slices.Sort(sources)
 	var entries []mirrorset.Entry
-	for _, src := range slices.Sorted(maps.Keys(lists)) {
-		entries = append(entries, mirrorset.Entry{Source: src, Mirrors: mirrorset.DedupMirrors(lists[src])})
+	for _, s := range sources {
+		mirrors := slices.Clone(env[s])
+		if m, ok := flag[s]; ok && m != "" {
+			mirrors = append(mirrors, m)
+		}
+		mirrors = mirrorset.DedupMirrors(mirrors)
+		if len(mirrors) == 0 {
+			continue
+		}
+		entries = append(entries, mirrorset.Entry{Source: s, Mirrors: mirrors})
 	}
 	sets := []mirrorset.Set{
-		{Kind: mirrorset.KindIDMS, Name: "OPENSHIFT_IMG_OVERRIDES and --registry-overrides (digests)", Entries: entries},
-		{Kind: mirrorset.KindITMS, Name: "OPENSHIFT_IMG_OVERRIDES and --registry-overrides (tags)", Entries: entries},
+		{Kind: mirrorset.KindIDMS, Name: "registry-overrides", Entries: entries},
+		{Kind: mirrorset.KindITMS, Name: "registry-overrides", Entries: slices.Clone(entries)},
 	}
+	// The strings come from a Deployment anyone may have edited: refuse
+	// what no mirror set could say, as the sets' own loader does.
 	if err := mirrorset.Validate(sets); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package overrides
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -76,3 +77,28 @@ func TestToConfig(t *testing.T) {
 }
 
 const sha = "1111111111111111111111111111111111111111111111111111111111111111"
+
+func TestToConfigFirstMirror(t *testing.T) {
+	cfg, err := ToConfig(Env{"quay.io/ocp": {"m1.example/ocp", "m2.example/ocp"}}, map[string]string{"quay.io/ocp": "m3.example/ocp", "registry.example": "m4.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ ref, want string }{
+		{"quay.io/ocp/release@sha256:" + strings.Repeat("a", 64), "m1.example/ocp/release@sha256:" + strings.Repeat("a", 64)},
+		{"quay.io/ocp/release:4.16", "m1.example/ocp/release:4.16"},
+		{"registry.example/x:1", "m4.example/x:1"},
+	}
+	for _, tt := range tests {
+		res, err := cfg.Resolve(tt.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := res.References()
+		if len(refs) == 0 || refs[0] != tt.want {
+			t.Errorf("Resolve(%s) = %v, want first %s", tt.ref, refs, tt.want)
+		}
+		if refs[len(refs)-1] != tt.ref {
+			t.Errorf("Resolve(%s) = %v, want the source last", tt.ref, refs)
+		}
+	}
+}

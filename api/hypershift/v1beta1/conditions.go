@@ -25,6 +25,18 @@ const (
 	// message names the entry, and the nodes' mirror configuration is left
 	// as it was.
 	ValidImageContentSources = "ValidImageContentSources"
+	// GuestMirrorSetsApplied (HostedControlPlane, set by the
+	// control-plane-operator) is True when the guest cluster's
+	// ImageDigestMirrorSet "cluster" (and ImageTagMirrorSet, with
+	// hcpmirror.io/mirror-tags) carry spec.imageContentSources.
+	GuestMirrorSetsApplied = "GuestMirrorSetsApplied"
+	// IgnitionServerCertificatesReady (HostedControlPlane) is True when the
+	// ignition server's CA, published CA certificate and serving
+	// certificate Secrets are current.
+	IgnitionServerCertificatesReady = "IgnitionServerCertificatesReady"
+	// IgnitionTokensReady (HostedControlPlane) is True when every NodePool
+	// of the cluster has a current token Secret.
+	IgnitionTokensReady = "IgnitionTokensReady"
 )
 
 // Condition reasons, CamelCase as Kubernetes conventions require.
@@ -66,6 +78,19 @@ const (
 	// nodes' ConfigMap could not be written; ValidImageContentSources is
 	// Unknown until it is.
 	ReasonDataPlaneConfigNotWritten = "DataPlaneConfigNotWritten"
+	// ReasonGuestKubeconfigMissing: the Secret service-network-admin-kubeconfig
+	// (key kubeconfig) does not exist yet or is malformed;
+	// GuestMirrorSetsApplied is Unknown.
+	ReasonGuestKubeconfigMissing = "GuestKubeconfigMissing"
+	// ReasonGuestUnreachable: the guest API server refused or failed the
+	// write; GuestMirrorSetsApplied is Unknown (the guest keeps what it has).
+	ReasonGuestUnreachable = "GuestUnreachable"
+	// ReasonSecretWriteFailed: a certificate or token Secret could not be
+	// read or written; the condition is Unknown.
+	ReasonSecretWriteFailed = "SecretWriteFailed"
+	// ReasonNodePoolsUnavailable: NodePools (or their config ConfigMaps)
+	// could not be read; IgnitionTokensReady is Unknown.
+	ReasonNodePoolsUnavailable = "NodePoolsUnavailable"
 )
 
 // Condition types and reasons of the OLM catalogs (docs/semantics.md §7.4),

@@ -65,9 +65,23 @@ type HostedControlPlaneSpec struct {
 	OLMCatalogPlacement OLMCatalogPlacement `json:"olmCatalogPlacement,omitempty"`
 }
 
-// HostedControlPlaneStatus carries only the conditions hcpmirror reads or
-// sets.
+// HostedControlPlaneStatus carries what the control-plane-operator found
+// when it read the release through the mirrors, and its conditions.
 type HostedControlPlaneStatus struct {
+	// ReleaseImage is the release the control-plane-operator last read,
+	// canonical and by digest (mirrors are applied when pulling).
+	// +optional
+	ReleaseImage string `json:"releaseImage,omitempty"`
+
+	// Version is that release's version.
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// ReleaseServedBy is the physical reference that served the release:
+	// the mirror actually used, or the source.
+	// +optional
+	ReleaseServedBy string `json:"releaseServedBy,omitempty"`
+
 	// Conditions report the state of the control plane, keyed by type.
 	// +optional
 	// +listType=map

@@ -1,4 +1,4 @@
-// Package conditions writes the HostedCluster status conditions one
+// Package conditions writes the HostedCluster (and HostedControlPlane) status conditions one
 // controller owns. Each controller owns a fixed set of condition types and
 // applies all of them, every reconcile, under its own server-side apply
 // field manager: status.conditions is a map-list keyed by type, so a manager
@@ -58,6 +58,12 @@ func Keep(previous []metav1.Condition, condType string, fallback metav1.Conditio
 // changed, so a quiet reconcile costs no request.
 func Apply(ctx context.Context, c client.Client, hc *hypershiftv1beta1.HostedCluster, fieldOwner string, conds []metav1.Condition) error {
 	return ApplyTo(ctx, c, hc, "HostedCluster", hc.Status.Conditions, fieldOwner, conds)
+}
+
+// ApplyControlPlane is Apply for a HostedControlPlane, whose conditions the
+// control-plane-operator's controllers own the same way.
+func ApplyControlPlane(ctx context.Context, c client.Client, hcp *hypershiftv1beta1.HostedControlPlane, fieldOwner string, conds []metav1.Condition) error {
+	return ApplyTo(ctx, c, hcp, "HostedControlPlane", hcp.Status.Conditions, fieldOwner, conds)
 }
 
 // ApplyTo is Apply for any hypershift.openshift.io/v1beta1 kind with

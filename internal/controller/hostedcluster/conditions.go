@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
@@ -106,4 +107,45 @@ func (o outcome) conditions(generation int64, previous []metav1.Condition) []met
 			fmt.Sprintf("%d deployments carry the overrides of the current mirror sets.", o.deployments))
 	}
 	return []metav1.Condition{sets, rel, prop}
+}
+
+// MirrorFieldOwner is the server-side apply identity under which the
+// conditions the control-plane-operator reports on the HostedControlPlane
+// are mirrored onto the HostedCluster.
+const MirrorFieldOwner = "hcpmirror-control-plane-status"
+
+// MirroredConditions are the HostedControlPlane conditions copied onto the
+// HostedCluster, every reconcile.
+var MirroredConditions = []string{hypershiftv1beta1.ValidImageContentSources}
+
+// mirroredConditions returns MirroredConditions for the HostedCluster from
+// the HostedControlPlane's (nil when it does not exist): copied as the
+// control-plane-operator wrote them, or Unknown when it has not yet.
+func mirroredConditions(hcp *hypershiftv1beta1.HostedControlPlane, generation int64) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(MirroredConditions))
+	for _, t := range MirroredConditions {
+		var c *metav1.Condition
+		if hcp != nil {
+			c = meta.FindStatusCondition(hcp.Status.Conditions, t)
+		}
+		if c == nil {
+			out = append(out, conditions.New(t, metav1.ConditionUnknown, hypershiftv1beta1.ReasonControlPlaneUnavailable,
+				"The control-plane-operator has not reported it on the HostedControlPlane yet.", generation))
+			continue
+		}
+		out = append(out, conditions.New(t, c.Status, c.Reason, c.Message, generation))
+	}
+	return out
+}
+
+// mirroredChanged reports whether a HostedControlPlane update changed a
+// mirrored condition.
+func mirroredChanged(old, cur *hypershiftv1beta1.HostedControlPlane) bool {
+	for _, t := range MirroredConditions {
+		a, b := meta.FindStatusCondition(old.Status.Conditions, t), meta.FindStatusCondition(cur.Status.Conditions, t)
+		if (a == nil) != (b == nil) || a != nil && (a.Status != b.Status || a.Reason != b.Reason || a.Message != b.Message) {
+			return true
+		}
+	}
+	return false
 }

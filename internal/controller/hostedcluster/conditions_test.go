@@ -116,3 +116,31 @@ func TestStaleCache(t *testing.T) {
 func apierrorsConflict() error {
 	return apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "x", errors.New("the object has been modified"))
 }
+
+// TestMirroredConditions: the control-plane-operator's conditions are copied
+// with the HostedCluster's generation, Unknown when not reported yet.
+func TestMirroredConditions(t *testing.T) {
+	reported := &hypershiftv1beta1.HostedControlPlane{Status: hypershiftv1beta1.HostedControlPlaneStatus{Conditions: []metav1.Condition{{
+		Type: hypershiftv1beta1.ValidImageContentSources, Status: metav1.ConditionFalse, Reason: hypershiftv1beta1.ReasonInvalidImageContentSources, Message: "bad", ObservedGeneration: 2}}}}
+	tests := []struct {
+		name   string
+		hcp    *hypershiftv1beta1.HostedControlPlane
+		status metav1.ConditionStatus
+		reason string
+	}{
+		{"no HostedControlPlane", nil, metav1.ConditionUnknown, hypershiftv1beta1.ReasonControlPlaneUnavailable},
+		{"not reported yet", &hypershiftv1beta1.HostedControlPlane{}, metav1.ConditionUnknown, hypershiftv1beta1.ReasonControlPlaneUnavailable},
+		{"reported", reported, metav1.ConditionFalse, hypershiftv1beta1.ReasonInvalidImageContentSources},
+	}
+	for _, tt := range tests {
+		got := mirroredConditions(tt.hcp, 7)
+		if len(got) != len(MirroredConditions) || got[0].Status != tt.status || got[0].Reason != tt.reason || got[0].ObservedGeneration != 7 || got[0].Message == "" {
+			t.Errorf("%s: mirroredConditions() = %+v", tt.name, got)
+		}
+	}
+	changed := reported.DeepCopy()
+	changed.Status.Conditions[0].Message = "other"
+	if !mirroredChanged(reported, changed) || mirroredChanged(reported, reported.DeepCopy()) || !mirroredChanged(&hypershiftv1beta1.HostedControlPlane{}, reported) {
+		t.Error("mirroredChanged misses or invents a change")
+	}
+}

@@ -2,11 +2,13 @@
 // namespace so that every deployment there reads the overrides the
 // management cluster's mirror sets mean now: the namespace, the
 // HostedControlPlane, the registries ConfigMap, the deployments hcpmirror
-// owns (control-plane-operator, ignition-server; placeholders until the
-// control-plane components exist) with the release read through the mirrors,
-// and the override carriers of every other deployment. Any mirror-set change
-// re-reconciles every HostedCluster; nothing needs a restart. The nodes'
-// mirror configuration is another concern, in package dataplane.
+// owns (control-plane-operator and ignition-server, running the operator's
+// own image) with their ServiceAccounts, RoleBindings, Service and the pull
+// secret copy, and the override carriers of every other deployment. Any
+// mirror-set change re-reconciles every HostedCluster; nothing needs a
+// restart. The nodes' mirror configuration is the control-plane-operator's
+// (package dataplane); this controller mirrors its ValidImageContentSources
+// from the HostedControlPlane onto the HostedCluster.
 package hostedcluster
 
 import (
@@ -31,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -52,9 +55,6 @@ const (
 	// ClusterAnnotation names the HostedCluster ("namespace/name") a namespace
 	// or HostedControlPlane belongs to, as HyperShift does.
 	ClusterAnnotation = "hypershift.openshift.io/cluster"
-	// ControlPlaneComponent is the release component whose image runs the
-	// control-plane-operator and ignition server, as in HyperShift.
-	ControlPlaneComponent = "hypershift"
 )
 
 // Release is what the controller needs to know of a release payload.
@@ -86,9 +86,9 @@ type Reconciler struct {
 	// StaticOverrides are the operator's own --registry-overrides: they win
 	// per source in the flag carrier and rewrite owned pod images.
 	StaticOverrides map[string]string
-	// DefaultImage runs the owned deployments when the release has no
-	// ControlPlaneComponent or could not be read.
-	DefaultImage string
+	// Image is the operator's own image, which the owned deployments run
+	// (`hcpmirror render --image` sets it).
+	Image string
 
 	releases releaseMemo
 	pending  pendingWrites
@@ -126,6 +126,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, kinds mirrorsets.Kinds, 
 	// every rollout in the cluster must not trigger reconciles.
 	owner := handler.EnqueueRequestsFromMapFunc(NamespaceOwner(r.Client))
 	b = b.Watches(&appsv1.Deployment{}, owner, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	// The control-plane-operator's conditions are mirrored onto the HostedCluster.
+	b = b.Watches(&hypershiftv1beta1.HostedControlPlane{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		return HostedClusterOf(o.(*hypershiftv1beta1.HostedControlPlane))
+	}), builder.WithPredicates(predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return mirroredChanged(e.ObjectOld.(*hypershiftv1beta1.HostedControlPlane), e.ObjectNew.(*hypershiftv1beta1.HostedControlPlane))
+	}}))
 	// A deleted or edited ConfigMap of ours is put back at once.
 	b = b.Watches(&corev1.ConfigMap{}, owner, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetName() == RegistriesConfigMap
@@ -195,6 +201,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (res 
 		if err := conditions.Apply(ctx, r.Client, hc, FieldOwner, conds); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
 		}
+		if err := conditions.Apply(ctx, r.Client, hc, MirrorFieldOwner, r.mirrored(ctx, hc)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("writing HostedCluster status: %w", err))
+		}
 	}()
 	res, err := r.reconcile(ctx, hc, &out)
 	if err != nil && staleCache(err) {
@@ -250,11 +259,6 @@ func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.Hosted
 	} else {
 		log.FromContext(ctx).Info("mirror sets are invalid; keeping the last good overrides", "error", snap.Invalid.Error())
 	}
-	releaseImage := hc.Spec.Release.Image
-	if out.release != nil {
-		releaseImage = out.release.Image
-	}
-
 	ns := ControlPlaneNamespace(hc)
 	if err := r.ensureNamespace(ctx, hc, ns); err != nil {
 		out.propagateErr = err
@@ -265,11 +269,17 @@ func (r *Reconciler) reconcile(ctx context.Context, hc *hypershiftv1beta1.Hosted
 		out.propagateErr = err
 		return reconcile.Result{}, err
 	}
+	trust, err := r.ensureControlPlaneObjects(ctx, hc, hcp)
+	if err != nil {
+		out.propagateErr = err
+		return reconcile.Result{}, err
+	}
 	if carriers == nil {
 		return reconcile.Result{}, nil
 	}
 
-	n, changed, waiting, err := r.propagate(ctx, hcp, ns, releaseImage, out.release, *carriers)
+	in := componentInput{image: overrides.RewriteImage(r.StaticOverrides, r.Image), nodePoolNamespace: hc.Namespace, trustBundle: trust, carriers: *carriers}
+	n, changed, waiting, err := r.propagate(ctx, hcp, ns, in)
 	out.deployments, out.changed = n, changed
 	if changed > 0 && r.Recorder != nil {
 		r.Recorder.Eventf(hc, nil, corev1.EventTypeNormal, "RegistryOverridesChanged", "Propagate",
@@ -321,12 +331,23 @@ func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershif
 		if hcp.Annotations == nil {
 			hcp.Annotations = map[string]string{}
 		}
+		// As HyperShift does, the HostedCluster's annotations travel
+		// (hcpmirror.io/mirror-tags, the OLM ones).
+		for k, v := range hc.Annotations {
+			if k != "kubectl.kubernetes.io/last-applied-configuration" {
+				hcp.Annotations[k] = v
+			}
+		}
 		hcp.Annotations[ClusterAnnotation] = hc.Namespace + "/" + hc.Name
 		copyOLMAnnotations(hc.Annotations, hcp.Annotations)
 		hcp.Spec.ReleaseImage = hc.Spec.Release.Image
-		hcp.Spec.PullSecret = hc.Spec.PullSecret
+		// The copies in this namespace, which the components read.
+		hcp.Spec.PullSecret = corev1.LocalObjectReference{Name: PullSecretName}
 		hcp.Spec.ImageContentSources = hc.Spec.ImageContentSources
-		hcp.Spec.AdditionalTrustBundle = hc.Spec.AdditionalTrustBundle
+		hcp.Spec.AdditionalTrustBundle = nil
+		if hc.Spec.AdditionalTrustBundle != nil {
+			hcp.Spec.AdditionalTrustBundle = &corev1.LocalObjectReference{Name: TrustBundleConfigMap}
+		}
 		hcp.Spec.OLMCatalogPlacement = hc.Spec.OLMCatalogPlacement
 		return nil
 	})
@@ -372,7 +393,8 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 // returns how many deployments carry overrides, how many objects were
 // written, and how many were left alone because the cache does not show an
 // earlier write of ours yet.
-func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns, releaseImage string, rel *Release, c Carriers) (carrying, changed, waiting int, _ error) {
+func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, ns string, in componentInput) (carrying, changed, waiting int, _ error) {
+	c := in.carriers
 	var writes []func() (bool, error)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: RegistriesConfigMap}}
 	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil && !apierrors.IsNotFound(err) {
@@ -399,17 +421,11 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		})
 	}
 
-	image := r.DefaultImage
-	if rel != nil && rel.Components[ControlPlaneComponent] != "" {
-		image = rel.Components[ControlPlaneComponent]
-	}
-	image = overrides.RewriteImage(r.StaticOverrides, image)
-
 	// Decide from the cache first, then send the writes of the namespace
 	// together: they are independent, and a reconcile then waits for about
 	// one API round trip instead of one per deployment.
 	owned := map[string]bool{}
-	for _, o := range desiredOwned(image, releaseImage, c) {
+	for _, o := range desiredOwned(in) {
 		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.name}}
 		err := r.Client.Get(ctx, client.ObjectKeyFromObject(d), d)
 		exists := err == nil
@@ -420,14 +436,6 @@ func (r *Reconciler) propagate(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 			// Built by someone else (HyperShift itself): only its carriers
 			// are ours to update, like any foreign deployment.
 			continue
-		case !exists && rel == nil && r.Releases != nil:
-			// Without the release there is no image to run that a
-			// disconnected cluster could pull; ReleaseImageResolved says why.
-			continue
-		case exists && rel == nil:
-			// A lookup that failed now must not roll the pods to another
-			// image: keep what the last good lookup wrote.
-			o = keepReleaseFields(o, d)
 		}
 		owned[o.name] = true
 		if exists && r.pending.behind("Deployment", d, time.Now()) {

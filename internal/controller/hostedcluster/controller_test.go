@@ -169,16 +169,16 @@ func TestConditionsNeverVanish(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &hostedcluster.Reconciler{
-		Client:       conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits, writes: &writes},
-		APIReader:    mgr.GetAPIReader(),
-		Sets:         &mirrorsets.Reader{Client: faultyReader{Reader: mgr.GetClient(), armed: &setsDown}, Kinds: mirrorsets.All},
-		Releases:     staticReleases{},
-		DefaultImage: "quay.io/hypershift/hypershift:latest",
+		Client:    conflictingClient{Client: mgr.GetClient(), armed: &conflicts, hits: &hits, writes: &writes},
+		APIReader: mgr.GetAPIReader(),
+		Sets:      &mirrorsets.Reader{Client: faultyReader{Reader: mgr.GetClient(), armed: &setsDown}, Kinds: mirrorsets.All},
+		Releases:  staticReleases{},
+		Image:     "quay.io/hcpmirror/hcpmirror:test",
 	}
 	if err := r.SetupWithManager(mgr, mirrorsets.All, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, 2); err != nil {
+	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
@@ -259,14 +259,17 @@ func TestConditionsNeverVanish(t *testing.T) {
 
 	t.Run("no write when nothing changed", func(t *testing.T) {
 		// A mirror-set change that changes nothing they mean (a label)
-		// reconciles every HostedCluster: none may write anything.
-		// Conditions can read True while the last writes of the set-up
-		// are still in flight: start counting once writes have stopped.
+		// reconciles every HostedCluster: none may write anything. Writes
+		// still settling from creation (the control-plane-operator's
+		// conditions arriving on the HostedControlPlane reconcile again)
+		// are waited out first.
+		settled, last := time.Now(), writes.Load()
 		envtest.Eventually(t, timeout, func() error {
-			w := writes.Load()
-			time.Sleep(500 * time.Millisecond)
-			if got := writes.Load(); got != w {
-				return fmt.Errorf("still writing (%d -> %d)", w, got)
+			if cur := writes.Load(); cur != last {
+				settled, last = time.Now(), cur
+			}
+			if time.Since(settled) < 2*time.Second {
+				return errors.New("writes not settled")
 			}
 			return nil
 		})
@@ -406,11 +409,11 @@ func TestUpgradeFromOneFieldManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &hostedcluster.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Sets: &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: mirrorsets.All}, Releases: staticReleases{}, DefaultImage: "quay.io/hypershift/hypershift:latest"}
+		Sets: &mirrorsets.Reader{Client: mgr.GetClient(), Kinds: mirrorsets.All}, Releases: staticReleases{}, Image: "quay.io/hcpmirror/hcpmirror:test"}
 	if err := r.SetupWithManager(mgr, mirrorsets.All, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, 2); err != nil {
+	if err := (&dataplane.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +19,10 @@ func newDemoCommand() *cobra.Command {
 mirrored into it, mirror sets with NeverContactSource for the (unreachable)
 sources, a check that every image of the release is reachable through them,
 then a local kube-apiserver and etcd with the operator propagating the sets
-into a HostedCluster's control plane, and a live change of the sets.
+into a HostedCluster's control plane, the control-plane-operator started
+from the Deployment the operator wrote (as a local process, with a kubelet
+stand-in) against a second API server as the guest, and a live change of
+the sets.
 
 It needs kube-apiserver and etcd binaries in --assets or KUBEBUILDER_ASSETS,
 checked before anything starts; 'make demo' builds them once with
@@ -30,11 +34,18 @@ removed if the demo fails.`,
 			if o.Assets == "" {
 				o.Assets = os.Getenv("KUBEBUILDER_ASSETS")
 			}
+			if o.Binary == "" {
+				// make build puts both binaries in bin/.
+				if self, err := os.Executable(); err == nil {
+					o.Binary = filepath.Join(filepath.Dir(self), "hcpmirror")
+				}
+			}
 			return demo.Run(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().IntVar(&o.Components, "components", 190, "components in the synthetic release")
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "where to write the mirror sets (default: a new temporary folder)")
 	cmd.Flags().StringVar(&o.Assets, "assets", "", "folder with kube-apiserver and etcd (default: KUBEBUILDER_ASSETS)")
+	cmd.Flags().StringVar(&o.Binary, "hcpmirror", "", "the hcpmirror binary run for the operator's image (default: hcpmirror next to this binary)")
 	return cmd
 }

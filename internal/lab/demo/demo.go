@@ -56,6 +56,9 @@ type Options struct {
 	// new temporary folder, kept when the demo succeeds (its narration
 	// names the files) and removed when it fails.
 	Dir string
+	// Binary is the hcpmirror binary the kubelet stand-in runs for the
+	// operator's image (the control-plane-operator Deployment). Required.
+	Binary string
 }
 
 // assetNames are the binaries the demo's management cluster runs.
@@ -108,6 +111,9 @@ func (n *narrator) say(format string, args ...any) { fmt.Fprintf(n.w, "   "+form
 func Run(ctx context.Context, o Options) (err error) {
 	if err := CheckAssets(o.Assets); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(o.Binary); o.Binary == "" || err != nil || fi.IsDir() {
+		return fmt.Errorf("the hcpmirror binary %q, which runs the control-plane-operator, is missing: build it (make build) or give --hcpmirror", o.Binary)
 	}
 	if o.Components <= 0 {
 		o.Components = synthrelease.DefaultComponentCount
@@ -223,7 +229,7 @@ func run(ctx context.Context, o Options) error {
 			return fmt.Errorf("applying %s: %w", obj.GetName(), err)
 		}
 	}
-	mgr, err := operator.New(env.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0", Kinds: &mirrorsets.All, Releases: operator.Releases(provider)})
+	mgr, err := operator.New(env.Config, operator.Options{MetricsAddr: "0", ProbeAddr: "0", Kinds: &mirrorsets.All, Releases: operator.Releases(provider), Image: DemoImage})
 	if err != nil {
 		return err
 	}
@@ -236,7 +242,11 @@ func run(ctx context.Context, o Options) error {
 	n.section("A HostedCluster in the disconnected data center")
 	// The nodes need the same mirrors: derived as `hcpmirror sync-ics` does.
 	ics := cfg.ImageContentSources()
-	hc, err := createHostedCluster(ctx, c, pub.ReleaseTag, pullSecret, ics.Entries)
+	caPEM, err := os.ReadFile(reg.CAFile)
+	if err != nil {
+		return err
+	}
+	hc, err := createHostedCluster(ctx, c, pub.ReleaseTag, pullSecret, caPEM, ics.Entries)
 	if err != nil {
 		return err
 	}
@@ -257,6 +267,12 @@ func run(ctx context.Context, o Options) error {
 		return err
 	}
 	writeIndented(o.Out, status)
+
+	stopControlPlane, err := controlPlaneSection(ctx, n, o, env, c, hc)
+	if err != nil {
+		return err
+	}
+	defer stopControlPlane()
 
 	n.section("A live change: a second mirror is added to the IDMS")
 	var cur configv1.ImageDigestMirrorSet
@@ -318,7 +334,7 @@ func startAPIServer(assets string) (*ctrlenvtest.Environment, client.Client, err
 	return env, c, nil
 }
 
-func createHostedCluster(ctx context.Context, c client.Client, image string, pullSecret []byte, ics []mirrorset.Entry) (*hypershiftv1beta1.HostedCluster, error) {
+func createHostedCluster(ctx context.Context, c client.Client, image string, pullSecret, caPEM []byte, ics []mirrorset.Entry) (*hypershiftv1beta1.HostedCluster, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "clusters"}}
 	if err := c.Create(ctx, ns); err != nil {
 		return nil, err
@@ -328,8 +344,14 @@ func createHostedCluster(ctx context.Context, c client.Client, image string, pul
 	if err := c.Create(ctx, secret); err != nil {
 		return nil, err
 	}
+	// The mirror's CA, trusted by the control-plane components.
+	bundle := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "clusters", Name: "mirror-ca"}, Data: map[string]string{hostedcluster.TrustBundleKey: string(caPEM)}}
+	if err := c.Create(ctx, bundle); err != nil {
+		return nil, err
+	}
 	hc := &hypershiftv1beta1.HostedCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "clusters", Name: "demo"},
-		Spec: hypershiftv1beta1.HostedClusterSpec{Release: hypershiftv1beta1.Release{Image: image}, PullSecret: corev1.LocalObjectReference{Name: secret.Name}}}
+		Spec: hypershiftv1beta1.HostedClusterSpec{Release: hypershiftv1beta1.Release{Image: image}, PullSecret: corev1.LocalObjectReference{Name: secret.Name},
+			AdditionalTrustBundle: &corev1.LocalObjectReference{Name: bundle.Name}}}
 	for _, e := range ics {
 		hc.Spec.ImageContentSources = append(hc.Spec.ImageContentSources, hypershiftv1beta1.ImageContentSource{Source: e.Source, Mirrors: e.Mirrors})
 	}

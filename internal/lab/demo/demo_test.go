@@ -12,6 +12,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
+	"github.com/hcpmirror/hcpmirror/internal/testing/kubelet"
 )
 
 // TestDemo runs `hcpmirror-lab demo` with a small release, so that `make demo`
@@ -23,7 +24,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := Run(context.Background(), Options{Out: &out, Assets: assets, Components: 60, Dir: t.TempDir()}); err != nil {
+	if err := Run(context.Background(), Options{Out: &out, Assets: assets, Components: 60, Dir: t.TempDir(), Binary: kubelet.Binary(t)}); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
@@ -32,6 +33,8 @@ func TestDemo(t *testing.T) {
 		"ReleaseImageResolved=True",
 		"RegistryOverridesPropagated=True",
 		"every deployment of clusters-demo carries the new mirror",
+		"GuestMirrorSetsApplied=True",
+		"token Secret token-workers-",
 		"Done:",
 	} {
 		if !strings.Contains(out.String(), want) {
