@@ -150,6 +150,9 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	now := r.now()
 	next := now.Add(r.Rotation)
 	want := map[string]bool{}
+	// Pools whose config could not be read this round keep every token
+	// they have: a transient read error must not lock their nodes out.
+	unread := map[string]bool{}
 	var errs []error
 	sort.Slice(pools.Items, func(i, j int) bool { return pools.Items[i].Name < pools.Items[j].Name })
 	for i := range pools.Items {
@@ -162,6 +165,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		if err != nil {
 			out.poolsErr = err
 			errs = append(errs, err)
+			unread[np.Namespace+"/"+np.Name] = true
 			continue
 		}
 		name := SecretName(np.Name, np.Spec.Release.Image, config)
@@ -181,7 +185,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 		}
 	}
 	for name, s := range byName {
-		if want[name] {
+		if want[name] || unread[s.Annotations[NodePoolAnnotation]] {
 			continue
 		}
 		if err := r.Client.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
