@@ -331,15 +331,10 @@ func (r *Reconciler) ensureHostedControlPlane(ctx context.Context, hc *hypershif
 		if hcp.Annotations == nil {
 			hcp.Annotations = map[string]string{}
 		}
-		// As HyperShift does, the HostedCluster's annotations travel
-		// (hcpmirror.io/mirror-tags, the OLM ones).
-		for k, v := range hc.Annotations {
-			if k != "kubectl.kubernetes.io/last-applied-configuration" {
-				hcp.Annotations[k] = v
-			}
-		}
+		// As HyperShift does, a known list of the HostedCluster's
+		// annotations travels, and one removed there is removed here.
+		copyAnnotations(hc.Annotations, hcp.Annotations)
 		hcp.Annotations[ClusterAnnotation] = hc.Namespace + "/" + hc.Name
-		copyOLMAnnotations(hc.Annotations, hcp.Annotations)
 		hcp.Spec.ReleaseImage = hc.Spec.Release.Image
 		// The copies in this namespace, which the components read.
 		hcp.Spec.PullSecret = corev1.LocalObjectReference{Name: PullSecretName}

@@ -5,7 +5,10 @@ import (
 	"testing"
 )
 
-func TestCopyOLMAnnotations(t *testing.T) {
+// TestCopyAnnotations: the listed annotations travel, others do not, and one
+// removed from the HostedCluster (the guest tag mirrors switched off) is
+// removed from the HostedControlPlane.
+func TestCopyAnnotations(t *testing.T) {
 	from := map[string]string{
 		"hypershift.openshift.io/olm-catalogs-is-registry-overrides": "registry.redhat.io=m.example.com",
 		"hypershift.openshift.io/redhat-operators-catalog-image":     "m.example.com/x@sha256:00",
@@ -14,8 +17,9 @@ func TestCopyOLMAnnotations(t *testing.T) {
 	to := map[string]string{
 		ClusterAnnotation: "ns/name",
 		"hypershift.openshift.io/community-operators-catalog-image": "removed from the HostedCluster",
+		"hcpmirror.io/mirror-tags":                                  "true",
 	}
-	copyOLMAnnotations(from, to)
+	copyAnnotations(from, to)
 	want := map[string]string{
 		ClusterAnnotation: "ns/name",
 		"hypershift.openshift.io/olm-catalogs-is-registry-overrides": "registry.redhat.io=m.example.com",
