@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -176,8 +177,39 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 		}
 	}
 	run(order[:split])
-	run(order[split:])
+	run(withComponents(images, results, order[split:]))
 	return results
+}
+
+// withComponents drops from releases (indexes into images) every release
+// image one of whose components or boot images failed, marking it failed
+// too: a release image is what clusters select, and one in the mirror
+// whose components are not would be chosen and fail to install.
+func withComponents(images []Image, results []Result, releases []int) []int {
+	var failedTags []string
+	for i, r := range results {
+		if r.Status == StatusFailed && images[i].Repo == ComponentsRepo {
+			failedTags = append(failedTags, images[i].Tag)
+		}
+	}
+	if len(failedTags) == 0 {
+		return releases
+	}
+	kept := releases[:0:0]
+	for _, i := range releases {
+		missing := 0
+		for _, t := range failedTags {
+			if strings.HasPrefix(t, images[i].Tag+"-") {
+				missing++
+			}
+		}
+		if missing == 0 {
+			kept = append(kept, i)
+			continue
+		}
+		results[i] = failed(images[i], &copyError{SideDestination, fmt.Errorf("not pushed: %d of its component images failed (see them above); run again once they copy", missing)})
+	}
+	return kept
 }
 
 // skipPresent asks the destination, wide (width requests at a time), for

@@ -181,3 +181,35 @@ func TestDisk(t *testing.T) {
 		t.Errorf("damaged archive: error = %v, want it to name %s", err, victim)
 	}
 }
+
+// TestReleaseNeedsItsComponents: when component images fail to reach the
+// destination, the release image that names them is not pushed (clusters
+// would select it and fail to install), and it is reported failed.
+func TestReleaseNeedsItsComponents(t *testing.T) {
+	var down testreg.Switch
+	l := newLabWith(t, nil, []testreg.Option{testreg.WithHandler(down.Wrap)}, 4, "4.16.3")
+	down.Set(testreg.When(func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/"+ComponentsRepo+"/manifests/")
+	}, testreg.Respond(-1, http.StatusForbidden, nil)))
+	ws := t.TempDir()
+	rep, err := Run(t.Context(), l.isc(t, ws, iscHead), l.options(MirrorToMirror, ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var release *Result
+	for i, r := range rep.Results {
+		if r.Image.Kind == KindRelease {
+			release = &rep.Results[i]
+		}
+	}
+	if release == nil || release.Status != StatusFailed || !strings.Contains(release.Error, "component images failed") {
+		t.Fatalf("release result = %+v, want failed for its components", release)
+	}
+	ref, err := name.ParseReference(l.dest.Addr+"/"+ReleaseImagesRepo+":"+release.Image.Tag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote.Head(ref, remote.WithContext(t.Context())); err == nil {
+		t.Errorf("%s is in the destination although its components are not", ref)
+	}
+}
