@@ -75,7 +75,11 @@ const timeout = 60 * time.Second
 func TestDeployedControlPlaneOperator(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
-	reg := testregistry.Start(t, testregistry.WithTLS(), testregistry.WithBasicAuth("mirror-user", "s3cret"))
+	// Two registries on one storage (and so one CA): the second is where
+	// the ignition-server part switches the management mirror sets to.
+	store := t.TempDir()
+	reg := testregistry.Start(t, testregistry.WithTLS(), testregistry.WithDataDir(store), testregistry.WithBasicAuth("mirror-user", "s3cret"))
+	reg2 := testregistry.Start(t, testregistry.WithTLS(), testregistry.WithDataDir(store), testregistry.WithBasicAuth("mirror-user", "s3cret"))
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig.RootCAs = reg.CertPool
 	pub, err := synthrelease.Publish(ctx, synthrelease.PublishOptions{
@@ -113,7 +117,7 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 	auth := base64.StdEncoding.EncodeToString([]byte("mirror-user:s3cret"))
 	create(t,
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc-pull-secret"}, Type: corev1.SecretTypeDockerConfigJson,
-			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg.Addr, auth))}},
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q},%q:{"auth":%q}}}`, reg.Addr, auth, reg2.Addr, auth))}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mirror-ca"}, Data: map[string]string{hostedcluster.TrustBundleKey: string(caPEM)}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "workers-config"}, Data: map[string]string{"config": "kind: MachineConfig\nmetadata:\n  name: extra\n"}},
 		&hypershiftv1beta1.NodePool{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "workers"}, Spec: hypershiftv1beta1.NodePoolSpec{
@@ -258,6 +262,13 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 	t.Logf("after a restart mid-change the guest IDMS converged in %.1fs", time.Since(restarted).Seconds())
 
 	checkLeastPrivilege(t, ns, cpns)
+
+	// The ignition server, from its Deployment, serving what the
+	// control-plane-operator wrote. The control-plane-operator stops first
+	// so that its 4 s token rotation does not race the requests.
+	pod.Stop()
+	checkDeployedIgnitionServer(t, ignitionCase{cpns: cpns, reg: reg, reg2: reg2, pub: pub, idms: idms, itms: itms, kopts: kopts,
+		nodeMirror: "second-mirror.sample.lab/release"})
 }
 
 // checkLeastPrivilege impersonates the components' ServiceAccounts: each

@@ -23,6 +23,7 @@ import (
 	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/ignitiontokens"
+	labregistry "github.com/hcpmirror/hcpmirror/internal/lab/registry"
 	"github.com/hcpmirror/hcpmirror/internal/operator"
 	"github.com/hcpmirror/hcpmirror/internal/testing/kubelet"
 )
@@ -36,7 +37,7 @@ const DemoImage = "quay.io/hcpmirror/hcpmirror:demo"
 // ServiceAccount), and shows what it wrote: the HostedControlPlane's status,
 // the token Secret, the nodes' ConfigMap and the guest cluster's IDMS. It
 // returns a function that stops what it started.
-func controlPlaneSection(ctx context.Context, n *narrator, o Options, env *ctrlenvtest.Environment, c client.Client, hc *hypershiftv1beta1.HostedCluster) (stop func(), err error) {
+func controlPlaneSection(ctx context.Context, n *narrator, o Options, env *ctrlenvtest.Environment, c client.Client, hc *hypershiftv1beta1.HostedCluster, reg *labregistry.Registry) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -136,12 +137,9 @@ func controlPlaneSection(ctx context.Context, n *narrator, o Options, env *ctrle
 	}
 	n.say("guest ImageDigestMirrorSet %q: %d entries, first %s -> %v", idms.Name, len(idms.Spec.ImageDigestMirrors), idms.Spec.ImageDigestMirrors[0].Source, idms.Spec.ImageDigestMirrors[0].Mirrors)
 
-	// Hook (issue 12, the ignition server): start the ignition-server
-	// Deployment the same way here (kubelet.Start with its Deployment), fetch
-	// a NodePool's payload with curl over HTTPS (the CA in Secret
-	// ignition-server-ca-cert, the token from the Secret above), show its
-	// registries.conf, edit the IDMS and fetch again.
-	return stop, nil
+	stopIgnition, err := ignitionSection(ctx, n, o, env, c, hc, reg)
+	stops = append(stops, stopIgnition)
+	return stop, err
 }
 
 // kubeconfig is an admin kubeconfig of an API server the demo started.

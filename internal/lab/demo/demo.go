@@ -268,7 +268,7 @@ func run(ctx context.Context, o Options) error {
 	}
 	writeIndented(o.Out, status)
 
-	stopControlPlane, err := controlPlaneSection(ctx, n, o, env, c, hc)
+	stopControlPlane, err := controlPlaneSection(ctx, n, o, env, c, hc, reg)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ func TestDemo(t *testing.T) {
 		"every deployment of clusters-demo carries the new mirror",
 		"GuestMirrorSetsApplied=True",
 		"token Secret token-workers-",
+		"a wrong token: 401",
+		"node-mirror.demo.lab:5000/ocp-release",
 		"Done:",
 	} {
 		if !strings.Contains(out.String(), want) {
