@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/hcpmirror/hcpmirror/config/crd"
+	"github.com/hcpmirror/hcpmirror/internal/controller/companion"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 )
 
@@ -79,9 +80,9 @@ func ClusterRules() []rbacv1.PolicyRule {
 
 // CompanionClusterRules is everything companion mode may do, and no more:
 // read mirror sets, HostedClusters and Deployments (to compare what
-// HyperShift injected), write its own ImageDigestMirrorSet (RBAC cannot
-// name it before it exists, so the controller only ever touches the one
-// labelled as derived), the HostedCluster annotations for catalog pins (by
+// HyperShift injected), write its own ImageDigestMirrorSet (patch and
+// delete by name; create cannot be restricted by name, and the controller
+// never touches an object of that name without the derived label), the HostedCluster annotations for catalog pins (by
 // server-side apply, its own fields only) and its own status conditions,
 // and read pull secrets one by one for pinning. No namespace,
 // HostedControlPlane, Deployment or ConfigMap is written.
@@ -90,7 +91,10 @@ func CompanionClusterRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		{APIGroups: []string{"operator.openshift.io"}, Resources: []string{"imagecontentsourcepolicies"}, Verbs: read},
 		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagetagmirrorsets"}, Verbs: read},
-		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagedigestmirrorsets"}, Verbs: append(read, "create", "patch", "delete")},
+		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagedigestmirrorsets"}, Verbs: append(read, "create")},
+		// Its own set only: RBAC cannot name an object for create, but can
+		// for every later write.
+		{APIGroups: []string{"config.openshift.io"}, Resources: []string{"imagedigestmirrorsets"}, ResourceNames: []string{companion.DerivedSetName}, Verbs: []string{"patch", "update", "delete"}},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters"}, Verbs: append(read, "patch")},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedclusters/status"}, Verbs: []string{"get", "patch"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: read},

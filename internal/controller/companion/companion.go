@@ -268,6 +268,12 @@ func (r *Reconciler) ensureDerived(ctx context.Context, snap snapshot) error {
 		}
 		return nil
 	}
+	if exists && cur.Labels[DerivedLabel] != "true" {
+		// Someone else's object under our name: never take it over (a
+		// forced apply would rewrite their entries, and a later cleanup
+		// would delete them).
+		return fmt.Errorf("ImageDigestMirrorSet %s exists without the label %s=true: it is not hcpmirror's, so it is left alone; rename it to let the companion write the derived entries", DerivedSetName, DerivedLabel)
+	}
 	if exists && slices.EqualFunc(cur.Spec.ImageDigestMirrors, entries, func(a, b configv1.ImageDigestMirrors) bool {
 		return a.Source == b.Source && slices.Equal(a.Mirrors, b.Mirrors) && a.MirrorSourcePolicy == b.MirrorSourcePolicy
 	}) && cur.Labels[DerivedLabel] == "true" {
