@@ -83,15 +83,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (_ re
 	}
 	var err error
 	var next time.Time
+	conflict := false
 	defer func() {
-		if e := conditions.ApplyControlPlane(ctx, r.Client, hcp, FieldOwner, []metav1.Condition{condition(err, hcp.Generation)}); e != nil && !apierrors.IsNotFound(e) {
+		cond := condition(err, hcp.Generation)
+		if conflict {
+			// Another writer got there first: nothing is known to be
+			// current until the retry, so the condition stays as it was.
+			cond = conditions.Keep(hcp.Status.Conditions, cond.Type, conditions.New(cond.Type, metav1.ConditionUnknown,
+				hypershiftv1beta1.ReasonWriteConflict, "the ignition server's certificates are being written; retrying", hcp.Generation))
+		}
+		if e := conditions.ApplyControlPlane(ctx, r.Client, hcp, FieldOwner, []metav1.Condition{cond}); e != nil && !apierrors.IsNotFound(e) {
 			retErr = errors.Join(retErr, fmt.Errorf("writing HostedControlPlane status: %w", e))
 		}
 	}()
 	next, err = r.ensure(ctx, hcp)
 	if err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
-			err = nil
+			err, conflict = nil, true
 			return reconcile.Result{Requeue: true}, nil
 		}
 		return reconcile.Result{}, err
