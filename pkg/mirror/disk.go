@@ -185,12 +185,14 @@ func (l *Layout) planCatalog(ctx context.Context, p *Plan, op imageset.Operator,
 	if op.TargetTag != "" {
 		tag = op.TargetTag
 	}
+	if tag == "" && ref.IsDigested() {
+		// A catalog asked for by digest is held under the tag the plan
+		// gives it; any other catalog of the repository is another one.
+		tag = digestTag(ref.Digest())
+	}
 	var cat Image
 	for _, im := range byDest {
-		if im.Kind != KindCatalog || im.SourceRepo() != ref.Name() || im.Repo != repo {
-			continue
-		}
-		if tag == "" && ref.IsDigested() || im.Tag == tag {
+		if im.Kind == KindCatalog && im.SourceRepo() == ref.Name() && im.Repo == repo && im.Tag == tag {
 			cat = im
 			break
 		}
