@@ -167,7 +167,9 @@ func (l *Layout) Plan(ctx context.Context, isc *imageset.ImageSetConfiguration) 
 		return nil, err
 	}
 	p.Blocked = append(p.Blocked, miss.Blocked...)
-	p.dedupe()
+	if err := p.dedupe(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -213,3 +213,20 @@ func TestReleaseNeedsItsComponents(t *testing.T) {
 		t.Errorf("%s is in the destination although its components are not", ref)
 	}
 }
+
+// TestOneDestinationTwoSources: two source repositories that would land in
+// one destination repository and tag are refused before anything is
+// copied, naming both (the second would overwrite the first, and the
+// mirror sets would send one source's pulls to the other's image).
+func TestOneDestinationTwoSources(t *testing.T) {
+	l := newLab(t, testComponents, "4.16.3")
+	ws := t.TempDir()
+	isc := l.isc(t, ws, strings.Replace(iscHead, "  blockedImages:\n", "  - name: 127.0.0.1:1/karmab/origin-keepalived-ipfailover:latest\n  blockedImages:\n", 1))
+	_, err := Run(t.Context(), isc, l.options(MirrorToMirror, ws))
+	if err == nil || !strings.Contains(err.Error(), "would both be mirrored to karmab/origin-keepalived-ipfailover:latest") {
+		t.Fatalf("Run = %v, want the two sources named", err)
+	}
+	if n := l.dest.Requests(); n != 0 {
+		t.Errorf("%d requests to the destination, want none", n)
+	}
+}

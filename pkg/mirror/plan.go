@@ -159,7 +159,9 @@ func NewPlan(ctx context.Context, isc *imageset.ImageSetConfiguration, o PlanOpt
 	if err := p.block(isc); err != nil {
 		return nil, err
 	}
-	p.dedupe()
+	if err := p.dedupe(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -364,10 +366,24 @@ func (p *Plan) block(isc *imageset.ImageSetConfiguration) error {
 // dedupe drops repeated copies (same source to the same place), merging what
 // pulls they need, and orders the plan: release images and additional images
 // by name, components after their releases.
-func (p *Plan) dedupe() {
+//
+// Two source repositories given one destination (quay.io/foo/bar:1 and
+// docker.io/foo/bar:1 both land at foo/bar:1, or a targetRepo shared) are
+// an error naming both: the second copy would replace the first in the
+// registry, and the mirror sets would send one source's pulls to the
+// other's image.
+func (p *Plan) dedupe() error {
 	idx := map[string]int{}
+	dest := map[string]Image{}
+	var errs []error
 	out := p.Images[:0]
 	for _, im := range p.Images {
+		d := im.Repo + ":" + im.Tag
+		if other, ok := dest[d]; ok && other.SourceRepo() != im.SourceRepo() {
+			errs = append(errs, fmt.Errorf("%s and %s would both be mirrored to %s: give one of them another targetRepo or targetTag", other.Source, im.Source, d))
+			continue
+		}
+		dest[d] = im
 		k := im.Source + "=" + im.Repo + ":" + im.Tag
 		if i, ok := idx[k]; ok {
 			out[i].DigestPull = out[i].DigestPull || im.DigestPull
@@ -384,4 +400,5 @@ func (p *Plan) dedupe() {
 		}
 		return strings.Compare(a.Tag, b.Tag)
 	})
+	return errors.Join(errs...)
 }

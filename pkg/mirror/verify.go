@@ -105,7 +105,9 @@ func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Cl
 	if err := plan.block(isc); err != nil {
 		return nil, err
 	}
-	plan.dedupe()
+	if err := plan.dedupe(); err != nil {
+		return nil, err
+	}
 	for _, im := range plan.Images {
 		kind := CheckAdditional
 		switch im.Kind {
