@@ -105,6 +105,18 @@ func readDir(img *registry.Image, dir string) (map[string][]byte, error) {
 				}
 				name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
 				base := path.Base(name)
+				if base == ".wh..wh..opq" {
+					// An opaque directory: nothing of the layers below
+					// shows through it (the marker precedes the layer's
+					// own files in that directory).
+					opaque := path.Dir(name) + "/"
+					for k := range files {
+						if strings.HasPrefix(dir+k, opaque) {
+							delete(files, k)
+						}
+					}
+					continue
+				}
 				if wh, ok := strings.CutPrefix(base, ".wh."); ok {
 					gone := path.Join(path.Dir(name), wh)
 					for k := range files {
