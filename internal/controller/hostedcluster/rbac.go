@@ -60,7 +60,8 @@ func NodePoolReaderRules() []rbacv1.PolicyRule {
 // label, which needs list and watch on Secrets), the pull secret, the
 // registries and trust-bundle ConfigMaps, and record events. It reads
 // Secrets and ConfigMaps only through its informers, so it holds no get on
-// them.
+// them; list still returns contents, and RBAC cannot narrow it to a label,
+// so this Role can read every Secret of the namespace (README says so).
 func IgnitionServerRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: []string{"get", "list", "watch"}},
