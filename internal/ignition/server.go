@@ -97,7 +97,7 @@ type Server struct {
 	providers    map[string]*releaseinfo.Provider
 	payloads     payloadCache
 	flights      singleflight.Group
-	rvMu         sync.Mutex // guards registriesRV
+	rvMu         sync.Mutex // guards registriesRV; held through each refreshOverrides
 	registriesRV string     // of the hcpmirror-registries installed; "" while absent
 }
 
@@ -220,15 +220,18 @@ func (s *Server) refreshTokens() {
 // ConfigMap (its resourceVersion, or its appearing or going) installs a new
 // configuration and so invalidates the cached payloads.
 func (s *Server) refreshOverrides() {
+	// One refresh at a time, from the lister read to the install: two
+	// refreshes racing (the informer's handler and Start's) could
+	// otherwise install the older ConfigMap last.
+	s.rvMu.Lock()
+	defer s.rvMu.Unlock()
 	cm, err := s.cmLister.ConfigMaps(s.opts.Namespace).Get(hostedcluster.RegistriesConfigMap)
 	rv := ""
 	if err == nil {
 		rv = cm.ResourceVersion
 	}
-	s.rvMu.Lock()
 	same := s.registriesRV == rv && s.mirrorsSet()
 	s.registriesRV = rv
-	s.rvMu.Unlock()
 	if same {
 		return
 	}
