@@ -2,6 +2,8 @@ package mirror
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"fmt"
 	"io"
@@ -186,11 +188,24 @@ func catalogName(r Record) string {
 func catalogFiles(recs []Record) ([]atomicfile.File, string, error) {
 	var files []atomicfile.File
 	overrides := map[string]string{}
+	uses := map[string]int{}
+	for _, r := range recs {
+		if r.Kind == KindCatalog {
+			uses[catalogName(r)]++
+		}
+	}
 	for _, r := range recs {
 		if r.Kind != KindCatalog {
 			continue
 		}
 		name := catalogName(r)
+		if uses[name] > 1 {
+			// Two catalogs with one last path element and tag (another
+			// namespace or destination): oc-mirror's name would write one
+			// file for both, so each gets a suffix of where it lives.
+			sum := sha256.Sum256([]byte(r.Root + "/" + r.Repo))
+			name = strings.Trim(name[:min(len(name), 63-7)], "-") + "-" + hex.EncodeToString(sum[:3])
+		}
 		image := r.Root + "/" + r.Repo + "@" + r.Digest
 		cs, err := manifest.EncodeYAMLMap(map[string]any{
 			"apiVersion": "operators.coreos.com/v1alpha1",
