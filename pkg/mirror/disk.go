@@ -94,14 +94,9 @@ func (l *Layout) Plan(ctx context.Context, isc *imageset.ImageSetConfiguration) 
 	graphs := heldGraphs{dir: l.dir, graphs: l.index.Graphs}
 	for ci, ch := range pl.Channels {
 		for _, arch := range pl.Archs() {
-			g, err := graphs.Graph(ctx, "", ch.Name, arch)
+			nodes, err := channelNodes(ctx, graphs, "", ci, ch, arch)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("mirror.platform.channels[%d] (%s): %w", ci, ch.Name, err))
-				continue
-			}
-			nodes, err := cincinnati.Select(g, cincinnati.Selection{MinVersion: ch.MinVersion, MaxVersion: ch.MaxVersion, ShortestPath: ch.ShortestPath, Full: ch.Full})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("mirror.platform.channels[%d] (%s, %s): %w", ci, ch.Name, arch, err))
+				errs = append(errs, err)
 				continue
 			}
 			for _, n := range nodes {

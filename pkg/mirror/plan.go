@@ -165,6 +165,21 @@ func NewPlan(ctx context.Context, isc *imageset.ImageSetConfiguration, o PlanOpt
 	return p, nil
 }
 
+// channelNodes are the releases channels[ci] selects for arch, from the
+// graph graphs serves at endpoint (the update service, or the graphs a disk
+// directory holds), with oc-mirror's selection rules.
+func channelNodes(ctx context.Context, graphs GraphSource, endpoint string, ci int, ch imageset.Channel, arch string) ([]cincinnati.Node, error) {
+	g, err := graphs.Graph(ctx, endpoint, ch.Name, arch)
+	if err != nil {
+		return nil, fmt.Errorf("mirror.platform.channels[%d] (%s): %w", ci, ch.Name, err)
+	}
+	nodes, err := cincinnati.Select(g, cincinnati.Selection{MinVersion: ch.MinVersion, MaxVersion: ch.MaxVersion, ShortestPath: ch.ShortestPath, Full: ch.Full})
+	if err != nil {
+		return nil, fmt.Errorf("mirror.platform.channels[%d] (%s, %s): %w", ci, ch.Name, arch, err)
+	}
+	return nodes, nil
+}
+
 type releaseRef struct {
 	ref, arch, channel string
 }
@@ -186,15 +201,9 @@ func (p *Plan) planReleases(ctx context.Context, isc *imageset.ImageSetConfigura
 	}
 	for ci, ch := range pl.Channels {
 		for _, arch := range pl.Archs() {
-			endpoint := cincinnati.URL(o.GraphURL, ch.Type)
-			g, err := graphs.Graph(ctx, endpoint, ch.Name, arch)
+			nodes, err := channelNodes(ctx, graphs, cincinnati.URL(o.GraphURL, ch.Type), ci, ch, arch)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("mirror.platform.channels[%d] (%s): %w", ci, ch.Name, err))
-				continue
-			}
-			nodes, err := cincinnati.Select(g, cincinnati.Selection{MinVersion: ch.MinVersion, MaxVersion: ch.MaxVersion, ShortestPath: ch.ShortestPath, Full: ch.Full})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("mirror.platform.channels[%d] (%s, %s): %w", ci, ch.Name, arch, err))
+				errs = append(errs, err)
 				continue
 			}
 			for _, n := range nodes {

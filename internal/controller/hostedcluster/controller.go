@@ -362,18 +362,9 @@ func (r *Reconciler) lookupRelease(ctx context.Context, hc *hypershiftv1beta1.Ho
 		return rel, "", nil
 	}
 	r.releases.forget(hc.UID)
-	var secret corev1.Secret
-	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name}
-	if err := r.APIReader.Get(ctx, key, &secret); err != nil {
-		reason := hypershiftv1beta1.ReasonReleaseLookupFailed
-		if apierrors.IsNotFound(err) {
-			reason = hypershiftv1beta1.ReasonPullSecretMissing
-		}
-		return nil, reason, fmt.Errorf("reading pull secret %s: %w", key, err)
-	}
-	data, ok := secret.Data[corev1.DockerConfigJsonKey]
-	if !ok {
-		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s has no %s key", key, corev1.DockerConfigJsonKey)
+	data, reason, err := ReadPullSecret(ctx, r.APIReader, types.NamespacedName{Namespace: hc.Namespace, Name: hc.Spec.PullSecret.Name})
+	if err != nil {
+		return nil, reason, err
 	}
 	rel, err := r.Releases.Lookup(ctx, cfg, hc.Spec.Release.Image, data)
 	if err != nil {
@@ -511,4 +502,25 @@ func runWrites(writes []func() (bool, error)) (int, error) {
 	}
 	wg.Wait()
 	return int(changed.Load()), errors.Join(errs...)
+}
+
+// ReadPullSecret reads the docker config of a pull secret for a release
+// lookup, with the condition reason a failure is reported under:
+// PullSecretMissing when the Secret or its key is absent, ReleaseLookupFailed
+// for any other error. The management operator and the
+// control-plane-operator read theirs alike.
+func ReadPullSecret(ctx context.Context, c client.Reader, key types.NamespacedName) ([]byte, string, error) {
+	var secret corev1.Secret
+	if err := c.Get(ctx, key, &secret); err != nil {
+		reason := hypershiftv1beta1.ReasonReleaseLookupFailed
+		if apierrors.IsNotFound(err) {
+			reason = hypershiftv1beta1.ReasonPullSecretMissing
+		}
+		return nil, reason, fmt.Errorf("reading pull secret %s: %w", key, err)
+	}
+	data, ok := secret.Data[corev1.DockerConfigJsonKey]
+	if !ok {
+		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s has no %s key", key, corev1.DockerConfigJsonKey)
+	}
+	return data, "", nil
 }

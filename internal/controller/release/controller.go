@@ -98,18 +98,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (_ re
 }
 
 func (r *Reconciler) lookup(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane) (*hostedcluster.Release, string, error) {
-	var secret corev1.Secret
-	key := client.ObjectKey{Namespace: hcp.Namespace, Name: hcp.Spec.PullSecret.Name}
-	if err := r.Client.Get(ctx, key, &secret); err != nil {
-		reason := hypershiftv1beta1.ReasonReleaseLookupFailed
-		if apierrors.IsNotFound(err) {
-			reason = hypershiftv1beta1.ReasonPullSecretMissing
-		}
-		return nil, reason, fmt.Errorf("reading pull secret %s: %w", key, err)
-	}
-	data, ok := secret.Data[corev1.DockerConfigJsonKey]
-	if !ok {
-		return nil, hypershiftv1beta1.ReasonPullSecretMissing, fmt.Errorf("pull secret %s has no %s key", key, corev1.DockerConfigJsonKey)
+	data, reason, err := hostedcluster.ReadPullSecret(ctx, r.Client, client.ObjectKey{Namespace: hcp.Namespace, Name: hcp.Spec.PullSecret.Name})
+	if err != nil {
+		return nil, reason, err
 	}
 	rel, err := r.Releases.Lookup(ctx, r.Mirrors, hcp.Spec.ReleaseImage, data)
 	if err != nil {
