@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -78,6 +80,28 @@ type Reconciler struct {
 	Namespace string
 }
 
+// catalogInputsChanged passes HostedControlPlane updates that can change the
+// catalogs: spec (the release image), annotations (overrides, pins) and the
+// ReleaseImageResolved condition (the version of a release by digest). The
+// other controllers' status writes would otherwise each cost a round of
+// applies here.
+var catalogInputsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*hypershiftv1beta1.HostedControlPlane)
+	n, ok2 := e.ObjectNew.(*hypershiftv1beta1.HostedControlPlane)
+	if !ok1 || !ok2 {
+		return true
+	}
+	if o.Generation != n.Generation || !maps.Equal(o.Annotations, n.Annotations) {
+		return true
+	}
+	oc := meta.FindStatusCondition(o.Status.Conditions, hypershiftv1beta1.ReleaseImageResolved)
+	nc := meta.FindStatusCondition(n.Status.Conditions, hypershiftv1beta1.ReleaseImageResolved)
+	if (oc == nil) != (nc == nil) {
+		return true
+	}
+	return oc != nil && (oc.Status != nc.Status || oc.Message != nc.Message)
+}}
+
 // SetupWithManager registers the controller for the HostedControlPlane(s) of
 // namespace, owning the objects it writes there.
 func SetupWithManager(mgr manager.Manager, namespace string) error {
@@ -85,7 +109,7 @@ func SetupWithManager(mgr manager.Manager, namespace string) error {
 	inNS := predicate.NewPredicateFuncs(func(o ctrl.Object) bool { return o.GetNamespace() == namespace })
 	return builder.ControllerManagedBy(mgr).
 		Named("catalogs").
-		For(&hypershiftv1beta1.HostedControlPlane{}, builder.WithPredicates(inNS)).
+		For(&hypershiftv1beta1.HostedControlPlane{}, builder.WithPredicates(inNS, catalogInputsChanged)).
 		Owns(&appsv1.Deployment{}, builder.WithPredicates(inNS)).
 		Owns(&corev1.Service{}, builder.WithPredicates(inNS)).
 		Owns(&imagev1.ImageStream{}, builder.WithPredicates(inNS)).
