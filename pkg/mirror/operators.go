@@ -65,8 +65,10 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 		return fmt.Errorf("source: %w", c.WrapError(ctx, op.Catalog, nref.Context().RegistryStr(), err))
 	}
 	whole := op.Full && len(op.Packages) == 0
+	// Read the catalog from the index or the single image; rebuild is
+	// how the kept content goes back into the same form.
 	var cfg *catalog.Config
-	var built BuiltArtifact
+	var rebuild func(*catalog.Config) (BuiltArtifact, error)
 	if desc.MediaType.IsIndex() {
 		idx, err := desc.ImageIndex()
 		if err != nil {
@@ -75,16 +77,7 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 		if cfg, err = catalog.LoadIndex(ctx, idx); err != nil {
 			return err
 		}
-		if !whole {
-			kept, err := catalog.Filter(cfg, op.Full, packageFilters(op))
-			if err != nil {
-				return err
-			}
-			cfg = kept
-			if built, err = catalog.RebuildIndex(idx, kept); err != nil {
-				return fmt.Errorf("rebuilding the catalog: %w", err)
-			}
-		}
+		rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.RebuildIndex(idx, kept) }
 	} else {
 		img, err := desc.Image()
 		if err != nil {
@@ -93,15 +86,17 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 		if cfg, err = catalog.Load(ctx, img); err != nil {
 			return err
 		}
-		if !whole {
-			kept, err := catalog.Filter(cfg, op.Full, packageFilters(op))
-			if err != nil {
-				return err
-			}
-			cfg = kept
-			if built, err = catalog.Rebuild(img, kept); err != nil {
-				return fmt.Errorf("rebuilding the catalog: %w", err)
-			}
+		rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.Rebuild(img, kept) }
+	}
+	var built BuiltArtifact
+	if !whole {
+		kept, err := catalog.Filter(cfg, op.Full, packageFilters(op))
+		if err != nil {
+			return err
+		}
+		cfg = kept
+		if built, err = rebuild(kept); err != nil {
+			return fmt.Errorf("rebuilding the catalog: %w", err)
 		}
 	}
 	digest := desc.Digest
