@@ -21,6 +21,10 @@ type setFlags struct {
 	// cmd is the command the flag belongs to: its context and stdin are
 	// what loading uses.
 	cmd *cobra.Command
+	// take, when set, is given the objects that are not mirror sets and
+	// returns those the command does not read, which alone are noted as
+	// skipped (verify -c takes the CatalogSources).
+	take func([]manifest.Object) []manifest.Object
 }
 
 func (f *setFlags) register(cmd *cobra.Command) {
@@ -62,7 +66,11 @@ func (f *setFlags) read(stderr io.Writer) (mirrorset.Loaded, error) {
 func (f *setFlags) load(stderr io.Writer) ([]mirrorset.Set, error) {
 	f.noteNone(stderr)
 	loaded, err := f.read(stderr)
-	noteSkipped(stderr, loaded.Others)
+	others := loaded.Others
+	if f.take != nil {
+		others = f.take(others)
+	}
+	noteSkipped(stderr, others)
 	if err == nil {
 		f.noteEmpty(stderr, loaded.Sets)
 	}

@@ -3,12 +3,14 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
+	"github.com/hcpmirror/hcpmirror/pkg/mirror"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
@@ -20,6 +22,8 @@ type verifyResult struct {
 	Release *verifyRelease `json:"release"`
 	Summary verifySummary  `json:"summary"`
 	Images  []verifyImage  `json:"images"`
+	// Catalogs are verify -c's operator catalogs: which copy was read.
+	Catalogs []verifyCatalog `json:"catalogs,omitempty"`
 }
 
 type verifyRelease struct {
@@ -101,6 +105,13 @@ A progress bar is drawn on stderr when it is a terminal. -q prints nothing but
 one line per missing or unmirrored image, on stdout, for scripts; with -o json
 it only turns the progress bar off.
 
+With -c, each operator catalog is read the way the cluster reads it: from the
+image of the CatalogSource or ClusterCatalog among the -f inputs that serves it
+(a mirror run's cs-*.yaml and cc-*.yaml), else through the mirror sets, so the
+upstream registry need not be reachable. Every bundle a rebuilt catalog offers
+is checked; the configuration's packages filter only the upstream catalog. The
+report says which copy was read, or every place tried.
+
 Exit status 1 if anything is missing.`,
 		Example: `  hcpmirror verify -f mirrorsets.yaml --release quay.io/openshift-release-dev/ocp-release@sha256:...
   hcpmirror verify -f idms.yaml --authfile pull-secret.json --ca-file mirror-ca.pem --release quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64
@@ -117,6 +128,10 @@ Exit status 1 if anything is missing.`,
 				return usageErrorf("--concurrency %d: want at least 1", concurrency)
 			}
 			stderr := cmd.ErrOrStderr()
+			var catalogs catalogObjects
+			if iscPath != "" {
+				sets.take = catalogs.take
+			}
 			cfg, err := sets.compileOptional(stderr)
 			if err != nil {
 				return err
@@ -136,8 +151,12 @@ Exit status 1 if anything is missing.`,
 			}
 			bar.reading(cfg, image)
 			var rep *releaseinfo.VerifyReport
+			var reads []mirror.CatalogRead
 			if iscPath != "" {
-				rep, err = verifyImageSet(cmd.Context(), p, cfg, iscPath, graphURL, reg, opts)
+				var isr *mirror.ImageSetReport
+				if isr, err = verifyImageSet(cmd.Context(), p, cfg, catalogs.objs, iscPath, graphURL, reg, opts); err == nil {
+					rep, reads = &isr.VerifyReport, isr.Catalogs
+				}
 			} else {
 				rep, err = p.Verify(cmd.Context(), cfg, image, nil, opts)
 			}
@@ -146,6 +165,7 @@ Exit status 1 if anything is missing.`,
 				return err
 			}
 			res := newVerifyResult(rep)
+			res.Catalogs = newVerifyCatalogs(reads)
 			switch {
 			case !out.is(formatText):
 				if err := out.print(cmd.OutOrStdout(), res, nil); err != nil {
@@ -178,7 +198,7 @@ Exit status 1 if anything is missing.`,
 	sets.register(cmd)
 	reg.register(cmd)
 	cmd.Flags().StringVar(&image, "release", "", "release image to verify, by tag or digest (or -c)")
-	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images, operator bundles and related images, from catalogs read at their source); see --graph-url")
+	cmd.Flags().StringVarP(&iscPath, "config", "c", "", "ImageSetConfiguration: verify every image it names (releases from the update graph, components, KubeVirt images, additional images, operator bundles and related images; each catalog read from the image of its CatalogSource or ClusterCatalog among the -f inputs, else through the mirror sets); see --graph-url")
 	cmd.Flags().StringVar(&graphURL, "graph-url", "", "update graph endpoint for -c (default $UPDATE_URL_OVERRIDE, else OpenShift's public update service)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", releaseinfo.DefaultVerifyConcurrency, "images checked at once")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only missing and unmirrored images, one per line on stdout; no progress bar")
@@ -242,9 +262,10 @@ func printVerify(w io.Writer, res *verifyResult, unmirrored int) {
 		fmt.Fprintf(w, "Release %s  %s\n", r.Version, r.Image)
 		fmt.Fprintf(w, "  pulled from %s\n", r.PullFrom)
 	}
+	printCatalogs(w, res.Catalogs)
 	summary := verifySummaryLine(res)
 	fmt.Fprintln(w, summary)
-	if res.Release == nil {
+	if res.Release == nil && slices.ContainsFunc(res.Images, func(img verifyImage) bool { return img.Kind == string(releaseinfo.CheckRelease) }) {
 		fmt.Fprintln(w, "The release image could not be read, so its components were not checked.")
 	}
 
@@ -291,6 +312,18 @@ func verifySummaryLine(res *verifyResult) string {
 	}
 	if kinds["kubevirt"] > 0 {
 		what = append(what, "the KubeVirt boot image")
+	}
+	for _, k := range []struct{ kind, one, many string }{
+		{"additional", "additional image", "additional images"},
+		{"catalog", "catalog", "catalogs"},
+		{"operator", "bundle or related image", "bundle and related images"},
+	} {
+		switch n := kinds[k.kind]; {
+		case n == 1:
+			what = append(what, "1 "+k.one)
+		case n > 1:
+			what = append(what, fmt.Sprintf("%d %s", n, k.many))
+		}
 	}
 	noun := "images"
 	if res.Summary.Checked == 1 {

@@ -56,38 +56,12 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 	if err != nil {
 		return err
 	}
-	nref, err := c.ParseReference(op.Catalog)
+	read, err := readCatalog(ctx, c, op.Catalog)
 	if err != nil {
-		return err
+		return fmt.Errorf("source: %w", err)
 	}
-	desc, err := remote.Get(nref, c.RemoteOptions(ctx)...)
-	if err != nil {
-		return fmt.Errorf("source: %w", c.WrapError(ctx, op.Catalog, nref.Context().RegistryStr(), err))
-	}
+	desc, cfg := read.desc, read.cfg
 	whole := op.Full && len(op.Packages) == 0
-	// Read the catalog from the index or the single image; rebuild is
-	// how the kept content goes back into the same form.
-	var cfg *catalog.Config
-	var rebuild func(*catalog.Config) (BuiltArtifact, error)
-	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return fmt.Errorf("source: %w", err)
-		}
-		if cfg, err = catalog.LoadIndex(ctx, idx); err != nil {
-			return err
-		}
-		rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.RebuildIndex(idx, kept) }
-	} else {
-		img, err := desc.Image()
-		if err != nil {
-			return fmt.Errorf("source: %w", err)
-		}
-		if cfg, err = catalog.Load(ctx, img); err != nil {
-			return err
-		}
-		rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.Rebuild(img, kept) }
-	}
 	var built BuiltArtifact
 	if !whole {
 		kept, err := catalog.Filter(cfg, op.Full, packageFilters(op))
@@ -95,7 +69,7 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 			return err
 		}
 		cfg = kept
-		if built, err = rebuild(kept); err != nil {
+		if built, err = read.rebuild(kept); err != nil {
 			return fmt.Errorf("rebuilding the catalog: %w", err)
 		}
 	}
@@ -112,16 +86,8 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 		}
 		p.Built[src] = built
 	}
-	cat := Image{Source: src, Repo: ref.Path(), Tag: ref.Tag(), Kind: KindCatalog}
-	if cat.Tag == "" {
-		cat.Tag = digestTag(desc.Digest.String())
-	}
-	if op.TargetCatalog != "" {
-		cat.Repo = op.TargetCatalog
-	}
-	if op.TargetTag != "" {
-		cat.Tag = op.TargetTag
-	}
+	cat := Image{Source: src, Kind: KindCatalog}
+	cat.Repo, cat.Tag = catalogTarget(op, ref, desc.Digest.String())
 	p.Images = append(p.Images, cat)
 	imgs := catalog.RelatedImages(cfg)
 	if len(imgs) == 0 {
@@ -137,6 +103,70 @@ func (p *Plan) planCatalog(ctx context.Context, c *registry.Client, op imageset.
 		p.Images = append(p.Images, im)
 	}
 	return errors.Join(errs...)
+}
+
+// catalogTarget is where a mirror run puts an operators entry's rebuilt
+// catalog, below the destination: targetCatalog, else the catalog's path;
+// targetTag, else its tag, else sha256-<hex> of digest (the upstream
+// catalog's). The CatalogSource and ClusterCatalog are named for it.
+func catalogTarget(op imageset.Operator, ref imageref.Reference, digest string) (repo, tag string) {
+	repo, tag = ref.Path(), ref.Tag()
+	if tag == "" && digest != "" {
+		tag = digestTag(digest)
+	}
+	if op.TargetCatalog != "" {
+		repo = op.TargetCatalog
+	}
+	if op.TargetTag != "" {
+		tag = op.TargetTag
+	}
+	return repo, tag
+}
+
+// catalogCopy is a file-based catalog read from one physical reference:
+// what was there (an index or a single image), its content, and how kept
+// content goes back into the same form.
+type catalogCopy struct {
+	desc    *remote.Descriptor
+	cfg     *catalog.Config
+	rebuild func(*catalog.Config) (BuiltArtifact, error)
+}
+
+// readCatalog reads the catalog at ref, from the index or the single
+// image found there. Every failure is a *registry.Error for ref, so that
+// a place holding no catalog, or a broken copy of one, is passed over by
+// registry.FromSources like a place without the image.
+func readCatalog(ctx context.Context, c *registry.Client, ref string) (*catalogCopy, error) {
+	nref, err := c.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	host := nref.Context().RegistryStr()
+	desc, err := remote.Get(nref, c.RemoteOptions(ctx)...)
+	if err != nil {
+		return nil, c.WrapError(ctx, ref, host, err)
+	}
+	out := &catalogCopy{desc: desc}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err == nil {
+			out.cfg, err = catalog.LoadIndex(ctx, idx)
+		}
+		if err != nil {
+			return nil, c.WrapError(ctx, ref, host, err)
+		}
+		out.rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.RebuildIndex(idx, kept) }
+		return out, nil
+	}
+	img, err := desc.Image()
+	if err == nil {
+		out.cfg, err = catalog.Load(ctx, img)
+	}
+	if err != nil {
+		return nil, c.WrapError(ctx, ref, host, err)
+	}
+	out.rebuild = func(kept *catalog.Config) (BuiltArtifact, error) { return catalog.Rebuild(img, kept) }
+	return out, nil
 }
 
 // operandImage is the copy of one bundle or related image: at its source

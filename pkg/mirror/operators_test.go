@@ -144,7 +144,8 @@ func TestMirrorOperators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vr, err := VerifyImageSet(t.Context(), p, l.client, mcfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
+	cats, _ := CatalogObjects(loaded.Others)
+	vr, err := VerifyImageSet(t.Context(), p, l.client, mcfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL, Catalogs: cats})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,8 @@ func TestMirrorOperators(t *testing.T) {
 	if operator != len(cat.Refs(both)) || !vr.OK() {
 		t.Errorf("verify -c: %d operator checks (want %d), %d missing", operator, len(cat.Refs(both)), len(vr.Missing()))
 	}
-	// The catalog's source gone: a failed check naming the catalog.
+	// The catalog's source gone and no CatalogSource given: a failed check
+	// naming the catalog.
 	l.upstream.Close()
 	vr, err = VerifyImageSet(t.Context(), p, l.client, mcfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
 	if err != nil {
