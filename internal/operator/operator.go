@@ -142,12 +142,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		what, found, err := companion.Detect(context.Background(), c)
+		found, err := DetectHyperShift(context.Background(), c)
 		if err != nil {
 			return nil, err
 		}
-		if found {
-			return nil, fmt.Errorf("%s: not starting, as both operators would write the same namespaces and Deployments; run `hcpmirror operator --companion` to work beside it", what)
+		if len(found) > 0 {
+			return nil, refusal(found)
 		}
 	}
 	renew := 10 * time.Second

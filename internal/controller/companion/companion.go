@@ -70,27 +70,14 @@ var ReleaseRepositories = []string{
 	"quay.io/openshift-release-dev/ocp-v4.0-art-dev",
 }
 
-// Detection of HyperShift's own operator: the Deployment `hypershift
-// install` creates.
+// Where `hypershift install` puts HyperShift's operator by default: the
+// Deployment HyperShiftDeployment in HyperShiftNamespace (another
+// namespace with `--namespace`). internal/operator's DetectHyperShift is
+// where it is looked for.
 const (
 	HyperShiftNamespace  = "hypershift"
 	HyperShiftDeployment = "operator"
 )
-
-// Detect reports whether HyperShift's operator runs on the cluster: the
-// Deployment HyperShiftNamespace/HyperShiftDeployment exists. It returns a
-// description for the refusal message.
-func Detect(ctx context.Context, c client.Reader) (string, bool, error) {
-	var d appsv1.Deployment
-	err := c.Get(ctx, types.NamespacedName{Namespace: HyperShiftNamespace, Name: HyperShiftDeployment}, &d)
-	switch {
-	case apierrors.IsNotFound(err):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("looking for HyperShift's operator (Deployment %s/%s): %w", HyperShiftNamespace, HyperShiftDeployment, err)
-	}
-	return fmt.Sprintf("HyperShift's operator (Deployment %s/%s) manages HostedClusters on this cluster", HyperShiftNamespace, HyperShiftDeployment), true, nil
-}
 
 // DerivedEntries are the explicit repository-level entries for repos that
 // cfg covers only through a shorter (root registry or registry/namespace)
