@@ -86,7 +86,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 	f.IntVar(&opts.KubeAPIBurst, "kube-api-burst", operator.DefaultKubeAPIBurst, "burst of queries to the API server")
 	f.BoolVar(&opts.Companion, "companion", false,
 		"run beside HyperShift's own operator: write no namespace, HostedControlPlane or Deployment, only the derived release ImageDigestMirrorSet, the InjectedOverridesMatch condition and (with --pin-catalogs) catalog pins; "+
-			"without it the operator refuses to start where HyperShift manages HostedClusters (its operator Deployment in any namespace, or HostedClusters with its finalizer)")
+			"without it the operator refuses to start where HyperShift manages HostedClusters (its operator Deployment in any namespace, HostedClusters with its finalizer, HostedControlPlanes it wrote)")
 	f.BoolVar(&opts.PinCatalogs, "pin-catalogs", false,
 		"keep the four OLM catalog pin annotations of HostedClusters annotated hcpmirror.io/pin-catalogs=true at the digests their tags have in the mirrors")
 	f.DurationVar(&opts.PinInterval, "pin-interval", operator.DefaultPinInterval, "how often --pin-catalogs re-resolves the catalog tags")

@@ -28,26 +28,32 @@ import (
 //   - its HostedCluster controller puts HostedClusterFinalizer on every
 //     HostedCluster it reconciles and removes it only when the cluster is
 //     gone, so a HostedCluster carrying it is managed by HyperShift even
-//     while the Deployment is scaled to 0, moved, or being reinstalled.
+//     while the Deployment is scaled to 0, moved, or being reinstalled;
+//   - it creates each HostedControlPlane with its client, whose user agent
+//     (so the field manager of its writes) is HyperShiftFieldManager: a
+//     HostedControlPlane in its managedFields is HyperShift's, whatever
+//     else is still installed.
 const (
 	OperatorComponentLabel      = "hypershift.openshift.io/operator-component"
 	InstallCLIVersionAnnotation = "hypershift.openshift.io/install-cli-version"
 	HostedClusterFinalizer      = "hypershift.openshift.io/finalizer"
+	HyperShiftFieldManager      = "hypershift-operator-manager"
 	hyperShiftOperatorCommand   = "/usr/bin/hypershift-operator"
 )
 
-// hostedClusterPage bounds one metadata-only list of HostedClusters while
-// looking for HyperShift's finalizer; the search stops at the first page
-// holding one.
-const hostedClusterPage = 500
+// markedPage bounds one metadata-only list of HostedClusters or
+// HostedControlPlanes while looking for HyperShift's marks; the search
+// stops at the first page holding one.
+const markedPage = 500
 
 // DetectHyperShift reports what shows that HyperShift's own operator
 // manages HostedClusters on the cluster, one finding per object (empty
 // when nothing does): Deployments that are HyperShift's operator, in any
-// namespace and whatever their replicas, and HostedClusters carrying
-// HyperShift's finalizer (at most the first few). It reads with the
-// operator's own rights (list on Deployments and HostedClusters) and
-// writes nothing.
+// namespace and whatever their replicas, HostedClusters carrying
+// HyperShift's finalizer and HostedControlPlanes written by its field
+// manager (the first few of each). It reads with the operator's own
+// rights (list on Deployments, HostedClusters and HostedControlPlanes;
+// three lists, the last two metadata only) and writes nothing.
 func DetectHyperShift(ctx context.Context, c client.Reader) ([]string, error) {
 	var found []string
 	var deps appsv1.DeploymentList
@@ -64,17 +70,29 @@ func DetectHyperShift(ctx context.Context, c client.Reader) ([]string, error) {
 			found = append(found, fmt.Sprintf("Deployment %s/%s is HyperShift's operator (%s; %d replicas)", d.Namespace, d.Name, why, replicas))
 		}
 	}
-	hcs, err := finalizedHostedClusters(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	const shown = 3
-	for i, hc := range hcs {
-		if i == shown {
-			found = append(found, fmt.Sprintf("and %d more HostedClusters with it", len(hcs)-shown))
-			break
+	for _, m := range []struct {
+		kind, what string
+		marked     func(*metav1.PartialObjectMetadata) bool
+	}{
+		{"HostedCluster", "carries HyperShift's finalizer " + HostedClusterFinalizer, func(o *metav1.PartialObjectMetadata) bool {
+			return slices.Contains(o.Finalizers, HostedClusterFinalizer)
+		}},
+		{"HostedControlPlane", "is written by HyperShift's field manager " + HyperShiftFieldManager, func(o *metav1.PartialObjectMetadata) bool {
+			return slices.ContainsFunc(o.ManagedFields, func(f metav1.ManagedFieldsEntry) bool { return f.Manager == HyperShiftFieldManager })
+		}},
+	} {
+		names, err := firstMarked(ctx, c, m.kind, m.marked)
+		if err != nil {
+			return nil, fmt.Errorf("looking for %ss that HyperShift manages: %w", m.kind, err)
 		}
-		found = append(found, fmt.Sprintf("HostedCluster %s carries HyperShift's finalizer %s", hc, HostedClusterFinalizer))
+		const shown = 3
+		for i, n := range names {
+			if i == shown {
+				found = append(found, fmt.Sprintf("and %d more %ss", len(names)-shown, m.kind))
+				break
+			}
+			found = append(found, fmt.Sprintf("%s %s %s", m.kind, n, m.what))
+		}
 	}
 	return found, nil
 }
@@ -100,27 +118,27 @@ func hyperShiftOperator(d *appsv1.Deployment) string {
 	return ""
 }
 
-// finalizedHostedClusters lists, by metadata only and page by page, the
-// HostedClusters carrying HyperShift's finalizer, as namespace/name; it
-// stops after the first page that holds any.
-func finalizedHostedClusters(ctx context.Context, c client.Reader) ([]string, error) {
+// firstMarked lists objects of kind (hypershift.openshift.io/v1beta1) by
+// metadata only, page by page, and returns the namespace/name of those
+// marked on the first page holding any.
+func firstMarked(ctx context.Context, c client.Reader, kind string, marked func(*metav1.PartialObjectMetadata) bool) ([]string, error) {
 	var out []string
-	opts := []client.ListOption{client.Limit(hostedClusterPage)}
+	opts := []client.ListOption{client.Limit(markedPage)}
 	for {
 		l := &metav1.PartialObjectMetadataList{}
-		l.SetGroupVersionKind(hypershiftv1beta1.GroupVersion.WithKind("HostedClusterList"))
+		l.SetGroupVersionKind(hypershiftv1beta1.GroupVersion.WithKind(kind + "List"))
 		if err := c.List(ctx, l, opts...); err != nil {
-			return nil, fmt.Errorf("looking for HostedClusters with HyperShift's finalizer %s: %w", HostedClusterFinalizer, err)
+			return nil, err
 		}
-		for _, hc := range l.Items {
-			if slices.Contains(hc.Finalizers, HostedClusterFinalizer) {
-				out = append(out, hc.Namespace+"/"+hc.Name)
+		for i := range l.Items {
+			if marked(&l.Items[i]) {
+				out = append(out, l.Items[i].Namespace+"/"+l.Items[i].Name)
 			}
 		}
 		if len(out) > 0 || l.Continue == "" {
 			return out, nil
 		}
-		opts = []client.ListOption{client.Limit(hostedClusterPage), client.Continue(l.Continue)}
+		opts = []client.ListOption{client.Limit(markedPage), client.Continue(l.Continue)}
 	}
 }
 

@@ -97,8 +97,9 @@ func asServiceAccount(t *testing.T) (*rest.Config, string) {
 
 // TestDetectHyperShift: without --companion the operator refuses to start
 // where HyperShift's operator runs in another namespace than the default
-// (scaled to 0), or where HostedClusters carry HyperShift's finalizer with
-// no operator Deployment at all, naming what it found and --companion and
+// (scaled to 0), where HostedClusters carry HyperShift's finalizer with no
+// operator Deployment at all, or where HostedControlPlanes are written by
+// HyperShift's field manager, naming what it found and --companion and
 // writing nothing; with no HyperShift it starts; --companion starts in
 // every case. Detection runs as the operator's rendered service account.
 func TestDetectHyperShift(t *testing.T) {
@@ -115,6 +116,16 @@ func TestDetectHyperShift(t *testing.T) {
 		{"HostedCluster with HyperShift's finalizer, no Deployment", func(t *testing.T) string {
 			hc := managedHostedCluster(t, env.Namespace(t))
 			return "HostedCluster " + hc.Namespace + "/" + hc.Name + " carries HyperShift's finalizer " + HostedClusterFinalizer
+		}},
+		{"HostedControlPlane written by HyperShift, nothing else", func(t *testing.T) string {
+			ns := env.Namespace(t)
+			hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+				Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64"}}
+			if err := env.Client.Create(ctx, hcp, client.FieldOwner(HyperShiftFieldManager)); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), hcp) })
+			return "HostedControlPlane " + ns + "/hc is written by HyperShift's field manager " + HyperShiftFieldManager
 		}},
 		{"no HyperShift", func(t *testing.T) string { return "" }},
 	} {
