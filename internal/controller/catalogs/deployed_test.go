@@ -71,7 +71,7 @@ func fbc(prefix string, packages, bundles int) []byte {
 		add(map[string]any{"schema": "olm.channel", "package": pkg, "name": "stable", "entries": entries})
 		for b := range bundles {
 			add(map[string]any{"schema": "olm.bundle", "package": pkg, "name": fmt.Sprintf("%s.v0.%d.0", pkg, b),
-				"image": fmt.Sprintf("quay.io/example/%s-bundle:v0.%d.0", pkg, b),
+				"image":      fmt.Sprintf("quay.io/example/%s-bundle:v0.%d.0", pkg, b),
 				"properties": []map[string]any{{"type": "olm.package", "value": map[string]string{"packageName": pkg, "version": fmt.Sprintf("0.%d.0", b)}}}})
 		}
 	}
