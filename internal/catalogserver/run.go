@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -174,6 +175,11 @@ func (r *runner) refresh(ctx context.Context) error {
 	r.o.Log.Info("catalog loaded", "catalog", r.o.CatalogImage, "digest", got.digest, "servedBy", got.servedBy,
 		"packages", st.Packages, "channels", st.Channels, "bundles", st.Bundles, "took", time.Since(start).Round(time.Millisecond).String())
 	r.saveCache(got.cfg)
+	// The image's layers and the parsed catalog are garbage now; a server
+	// holds the view for hours, so the heap they took goes back to the
+	// system at once rather than when the scavenger gets to it.
+	got.cfg = nil
+	debug.FreeOSMemory()
 	return nil
 }
 
