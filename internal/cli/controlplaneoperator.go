@@ -48,6 +48,7 @@ NodePool, rotated.`,
 				return fmt.Errorf("OPENSHIFT_IMG_OVERRIDES and --registry-overrides: %w", err)
 			}
 			opts.Mirrors = mirrors
+			opts.EnvOverrides, opts.FlagOverrides = os.Getenv("OPENSHIFT_IMG_OVERRIDES"), flagOverrides
 			cfg, err := kube.restConfig()
 			if err != nil {
 				return fmt.Errorf("locating the management cluster: %w", err)

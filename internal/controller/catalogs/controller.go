@@ -88,6 +88,10 @@ const (
 	// through (hostedcluster.RegistriesConfigMap; that package imports
 	// this one, so the name is repeated here and a test holds them equal).
 	RegistriesConfigMap = "hcpmirror-registries"
+	// EnvName and FlagName are HyperShift's override carriers
+	// (hostedcluster.EnvName, hostedcluster.FlagName).
+	EnvName  = "OPENSHIFT_IMG_OVERRIDES"
+	FlagName = "--registry-overrides"
 	// PullSecretMountPath is where the pull secret is mounted; the
 	// server's --authfile is its .dockerconfigjson.
 	PullSecretMountPath = "/var/run/secrets/pull-secret"
@@ -144,6 +148,12 @@ type Reconciler struct {
 	// PollInterval is the servers' --poll-interval; DefaultPollInterval
 	// when zero.
 	PollInterval time.Duration
+	// EnvOverrides and FlagOverrides are the overrides the
+	// control-plane-operator was started with (OPENSHIFT_IMG_OVERRIDES,
+	// --registry-overrides), passed on to the servers, which use them
+	// while the hcpmirror-registries ConfigMap is absent.
+	EnvOverrides  string
+	FlagOverrides []string
 }
 
 // catalogInputsChanged passes HostedControlPlane updates that can change the
@@ -301,7 +311,8 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 	}
 	objs := []ctrl.Object{ServiceAccount(hcp.Namespace), Role(hcp.Namespace), RoleBinding(hcp.Namespace)}
 	for _, c := range olmcatalogs.Catalogs {
-		objs = append(objs, Deployment(hcp.Namespace, c, DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp}), Service(hcp.Namespace, c))
+		objs = append(objs, Deployment(hcp.Namespace, c, DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp,
+			EnvOverrides: r.EnvOverrides, FlagOverrides: r.FlagOverrides}), Service(hcp.Namespace, c))
 	}
 	for _, o := range objs {
 		if err := r.apply(ctx, o, owner); err != nil {
@@ -438,6 +449,10 @@ type DeploymentInput struct {
 	// HCP gives the pull secret's name and whether a trust bundle is
 	// mounted; nil: Secret pull-secret, no bundle.
 	HCP *hypershiftv1beta1.HostedControlPlane
+	// EnvOverrides and FlagOverrides are the server's overrides while the
+	// hcpmirror-registries ConfigMap is absent.
+	EnvOverrides  string
+	FlagOverrides []string
 }
 
 // Deployment is one catalog's Deployment: `hcpmirror catalog-server`
@@ -455,6 +470,9 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		"--cache-dir=" + CacheMountPath,
 		"--poll-interval=" + poll.String(),
 		"--authfile=" + PullSecretMountPath + "/" + pullSecretKey,
+	}
+	for _, f := range in.FlagOverrides {
+		args = append(args, FlagName+"="+f)
 	}
 	mounts := []corev1.VolumeMount{
 		{Name: "pull-secret", MountPath: PullSecretMountPath, ReadOnly: true},
@@ -497,8 +515,11 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 						Image:   image,
 						Command: []string{binary},
 						Args:    args,
-						Env: []corev1.EnvVar{{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
-							FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}},
+						Env: []corev1.EnvVar{
+							{Name: EnvName, Value: in.EnvOverrides},
+							{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
+								FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}},
+						},
 						Ports:          []corev1.ContainerPort{{Name: "grpc", ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
 						ReadinessProbe: probe(5),
 						LivenessProbe:  probe(10),

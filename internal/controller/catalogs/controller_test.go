@@ -18,6 +18,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -525,8 +527,8 @@ func TestServerRulesAreEnough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if catalogs.RegistriesConfigMap != hostedcluster.RegistriesConfigMap {
-		t.Fatalf("catalogs.RegistriesConfigMap %q, hostedcluster's %q", catalogs.RegistriesConfigMap, hostedcluster.RegistriesConfigMap)
+	if catalogs.RegistriesConfigMap != hostedcluster.RegistriesConfigMap || catalogs.EnvName != hostedcluster.EnvName || catalogs.FlagName != hostedcluster.FlagName {
+		t.Fatalf("catalogs' names of the ConfigMap and carriers differ from hostedcluster's")
 	}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + catalogs.ServerName,
@@ -553,4 +555,42 @@ func TestServerRulesAreEnough(t *testing.T) {
 	if _, err := kube.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("list Secrets = %v, want forbidden", err)
 	}
+}
+
+// TestTriggerAnnotationRemoved: a Deployment an older version wrote with
+// the image trigger annotation (same field manager) loses it, although
+// every field the controller now sets may already match.
+func TestTriggerAnnotationRemoved(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	c := olmcatalogs.Catalogs[3]
+	old := catalogs.Deployment(ns, c, catalogs.DeploymentInput{Image: testImage, Catalog: c.DefaultImage(18), HCP: hcp})
+	old.Annotations = map[string]string{catalogs.TriggersAnnotation: `[{"from":{"kind":"ImageStreamTag","name":"catalogs:redhat-operators"}}]`}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	delete(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	if err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(catalogs.FieldOwner)); err != nil {
+		t.Fatal(err)
+	}
+	start(t, ns)
+	envtest.Eventually(t, 20*time.Second, func() error {
+		var d appsv1.Deployment
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.DeploymentName()}, &d); err != nil {
+			return err
+		}
+		if _, ok := d.Annotations[catalogs.TriggersAnnotation]; ok {
+			return fmt.Errorf("trigger annotation still there")
+		}
+		return nil
+	})
 }
