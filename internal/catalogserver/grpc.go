@@ -17,7 +17,6 @@ const (
 	codeOK               = 0
 	codeCanceled         = 1
 	codeUnknown          = 2
-	codeInvalidArgument  = 3
 	codeDeadlineExceeded = 4
 	codeResourceExhaust  = 8
 	codeUnimplemented    = 12

@@ -292,9 +292,9 @@ func (s *Server) check(_ context.Context, req []byte, send func([]byte) error) *
 	if _, st := request(req, 1); st != nil {
 		return st
 	}
-	status := uint64(healthNotServing)
+	serving := uint64(healthNotServing)
 	if s.view.Load() != nil {
-		status = healthServing
+		serving = healthServing
 	}
-	return sendErr(send(encodeHealth(status)))
+	return sendErr(send(encodeHealth(serving)))
 }

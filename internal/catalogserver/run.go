@@ -44,8 +44,9 @@ type RunOptions struct {
 	// Mirrors returns the mirror configuration to pull through (nil: pull
 	// as named), or the error that forbids pulling now.
 	Mirrors func() (*mirrorset.Config, error)
-	// Registry returns a registry client for one pull (so that credentials
-	// mounted from a Secret are read afresh); the caller closes nothing.
+	// Registry returns a registry client for one refresh (so that
+	// credentials mounted from a Secret are read afresh), closed after it.
+	// Required.
 	Registry func() (*registry.Client, error)
 	// Log receives what was pulled from where, and failures.
 	Log logr.Logger
@@ -70,6 +71,9 @@ type pulled struct {
 func Run(ctx context.Context, o RunOptions) error {
 	if o.CatalogImage == "" {
 		return errors.New("no catalog image")
+	}
+	if o.Registry == nil {
+		return errors.New("no registry client")
 	}
 	ref, err := imageref.Parse(o.CatalogImage)
 	if err != nil {
