@@ -21,9 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
-	health "google.golang.org/grpc/health/grpc_health_v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -259,31 +257,23 @@ func TestDeployedCatalogServers(t *testing.T) {
 		dep := deployment(c)
 		started := time.Now()
 		pod := kubelet.Run(t, kopts, dep)
-		probe := dep.Spec.Template.Spec.Containers[0].ReadinessProbe.GRPC
-		// Reconnect every few milliseconds (grpc-go waits a second after
-		// a refused connection), so the time to SERVING is the server's.
-		conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", pod.Port(probe.Port)), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 5 * time.Millisecond, Multiplier: 1, MaxDelay: 5 * time.Millisecond}, MinConnectTimeout: time.Second}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		hc := health.NewHealthClient(conn)
+		// The readiness probe as written (gRPC health Check on 50051), run
+		// by the stand-in's prober.
 		envtest.Eventually(t, timeout, func() error {
 			if exited, err := pod.Exited(); exited {
 				t.Fatalf("%s exited (%v):\n%s", dep.Name, err, pod.Logs())
 			}
-			cctx, cancel := context.WithTimeout(ctx, time.Second)
-			defer cancel()
-			r, err := hc.Check(cctx, &health.HealthCheckRequest{Service: ptr.Deref(probe.Service, "")})
-			if err != nil {
-				return err
-			}
-			if r.Status != health.HealthCheckResponse_SERVING {
-				return fmt.Errorf("%s: %v", dep.Name, r.Status)
-			}
-			return nil
+			return pod.Ready(ctx)
 		})
+		grpcPort := dep.Spec.Template.Spec.Containers[0].Ports[0]
+		if grpcPort.Name != "grpc" || grpcPort.ContainerPort != catalogs.Port {
+			t.Fatalf("%s: first port %+v, want grpc 50051", dep.Name, grpcPort)
+		}
+		conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", pod.Port(grpcPort.ContainerPort)), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
 		t.Logf("%s: SERVING %.2fs after the process started", dep.Name, time.Since(started).Seconds())
 		return running{pod: pod, conn: conn}
 	}

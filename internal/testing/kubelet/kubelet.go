@@ -31,6 +31,11 @@
 // overlaid directory shows its own filesystem only (mounts below it are not
 // visible to the process).
 //
+// Pod.Ready and Pod.Live run the container's readiness and liveness probes
+// once, as the kubelet's prober does (HTTP GET, TCP connect, gRPC health
+// Check), on the probes' host ports; the stand-in does not run them on its
+// own, and never restarts a container.
+//
 // Two deviations, because local processes share one network namespace:
 // every declared containerPort N is given a free host port P, and an
 // argument ending in "=:N" or "=0.0.0.0:N" is rewritten to "=127.0.0.1:P"
