@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -388,5 +390,83 @@ func TestUnimplemented(t *testing.T) {
 				t.Errorf("%s: %s: %v, want Unimplemented", who, method, err)
 			}
 		}
+	}
+}
+
+// TestOracleUpstreamCatalogs serves operator-registry's own test catalogs
+// (its module's testdata, read where the module cache holds it) with both
+// servers and compares, for each, every package, every bundle by name and
+// channel, every channel head, ListPackages and ListBundles.
+func TestOracleUpstreamCatalogs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/operator-framework/operator-registry").Output()
+	if err != nil {
+		t.Fatalf("locating operator-registry: %v", err)
+	}
+	root := strings.TrimSpace(string(out))
+	dirs := []string{"fbc-dir/file-based-catalog", "alpha/action/testdata/list-index", "alpha/action/testdata/foo-index-v0.2.0-declcfg", "test/e2e/testdata/test-configs"}
+	for _, d := range []string{"latest", "old", "exp-headsonly", "exp-include-channel", "exp-include-pkg", "exp-latest"} {
+		dirs = append(dirs, "alpha/action/testdata/index-declcfgs/"+d)
+	}
+	compared := 0
+	for _, d := range dirs {
+		t.Run(d, func(t *testing.T) {
+			dir := filepath.Join(root, d)
+			c, err := cache.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			opmErr := cache.LoadOrRebuild(context.Background(), c, os.DirFS(dir))
+			_ = c.Close()
+			cfg, ourErr := catalog.LoadFS(os.DirFS(dir))
+			if ourErr == nil {
+				var s catalogserver.Server
+				_, ourErr = s.Load(cfg)
+			}
+			if (opmErr == nil) != (ourErr == nil) {
+				t.Fatalf("opm: %v\nours: %v", opmErr, ourErr)
+			}
+			if opmErr != nil {
+				t.Skipf("neither serves it: %v", opmErr)
+			}
+			theirs := api.NewRegistryClient(dial(t, startOPM(t, dir)))
+			ourAddr, _ := startOurs(t, dir)
+			ours := api.NewRegistryClient(dial(t, ourAddr))
+			calls := registryCalls()
+			listed := ask(t, theirs, calls["ListBundles"])
+			for _, m := range listed.msgs {
+				b := m.(*api.Bundle)
+				calls["GetBundle "+b.PackageName+"/"+b.ChannelName+"/"+b.CsvName] = unary(func(ctx context.Context, c api.RegistryClient) (*api.Bundle, error) {
+					return c.GetBundle(ctx, &api.GetBundleRequest{PkgName: b.PackageName, ChannelName: b.ChannelName, CsvName: b.CsvName})
+				})
+				calls["GetPackage "+b.PackageName] = unary(func(ctx context.Context, c api.RegistryClient) (*api.Package, error) {
+					return c.GetPackage(ctx, &api.GetPackageRequest{Name: b.PackageName})
+				})
+				calls["GetBundleForChannel "+b.PackageName+"/"+b.ChannelName] = unary(func(ctx context.Context, c api.RegistryClient) (*api.Bundle, error) {
+					return c.GetBundleForChannel(ctx, &api.GetBundleInChannelRequest{PkgName: b.PackageName, ChannelName: b.ChannelName})
+				})
+				calls["GetChannelEntriesThatReplace "+b.CsvName] = stream[*api.ChannelEntry](func(ctx context.Context, c api.RegistryClient) (api.Registry_GetChannelEntriesThatReplaceClient, error) {
+					return c.GetChannelEntriesThatReplace(ctx, &api.GetAllReplacementsRequest{CsvName: b.CsvName})
+				})
+				for _, g := range b.ProvidedApis {
+					calls["GetDefaultBundleThatProvides "+g.String()] = unary(func(ctx context.Context, c api.RegistryClient) (*api.Bundle, error) {
+						return c.GetDefaultBundleThatProvides(ctx, &api.GetDefaultProviderRequest{Group: g.Group, Version: g.Version, Kind: g.Kind})
+					})
+					calls["GetLatestChannelEntriesThatProvide "+g.String()] = stream[*api.ChannelEntry](func(ctx context.Context, c api.RegistryClient) (api.Registry_GetLatestChannelEntriesThatProvideClient, error) {
+						return c.GetLatestChannelEntriesThatProvide(ctx, &api.GetLatestProvidersRequest{Group: g.Group, Version: g.Version, Kind: g.Kind})
+					})
+				}
+			}
+			for name, f := range calls {
+				want, got := ask(t, theirs, f), ask(t, ours, f)
+				if diff := cmp.Diff(want, got, protocmp.Transform(), cmp.AllowUnexported(answer{})); diff != "" {
+					t.Errorf("%s: answers differ (-opm +ours):\n%s", name, diff)
+				}
+			}
+			compared++
+			t.Logf("%d calls, %d bundles listed", len(calls), len(listed.msgs))
+		})
+	}
+	if compared == 0 {
+		t.Error("no upstream catalog was compared")
 	}
 }
