@@ -31,7 +31,7 @@ var (
 )
 
 // buildBinaries builds the shipped binary and the opm peer once.
-func buildBinaries(b *testing.B) map[string]string {
+func buildBinaries(b testing.TB) map[string]string {
 	b.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "catalogserver-bench")
@@ -53,7 +53,7 @@ func buildBinaries(b *testing.B) map[string]string {
 	return binaries
 }
 
-func freeAddr(b *testing.B) string {
+func freeAddr(b testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -177,5 +177,60 @@ func BenchmarkServers(b *testing.B) {
 			b.ReportMetric(float64(rss)/1024, "MiB-RSS")
 			b.ReportMetric(float64(peak)/1024, "MiB-peak-RSS")
 		})
+	}
+}
+
+// TestProcessStopsOnSIGTERM runs the shipped binary's catalog-server, as a
+// kubelet would stop it: SERVING, then SIGTERM ends it at once and cleanly
+// (exit status 0: a server's normal end), and the port is free again.
+func TestProcessStopsOnSIGTERM(t *testing.T) {
+	bins := buildBinaries(t)
+	reg := testreg.Start(t)
+	ref := reg.Addr + "/proc/catalog:v1"
+	push(t, ref, catalogImage(t, oracleCatalog()))
+	addr := freeAddr(t)
+	cmd := exec.Command(bins["hcpmirror"], "catalog-server", "--namespace=", "--catalog-image="+ref, "--listen="+addr, "--insecure-registry="+reg.Addr)
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hc := grpc_health_v1.NewHealthClient(dial(t, addr))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		r, err := hc.Check(ctx, &grpc_health_v1.HealthCheckRequest{})
+		cancel()
+		if err == nil && r.Status == grpc_health_v1.HealthCheckResponse_SERVING {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("not SERVING: %v\n%s", err, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("catalog-server after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("catalog-server did not stop on SIGTERM\n%s", logs.String())
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Errorf("the port is still taken after the exit: %v", err)
+	} else {
+		ln.Close()
+	}
+	if !strings.Contains(logs.String(), "catalog loaded") {
+		t.Errorf("the log does not say what was loaded:\n%s", logs.String())
 	}
 }
