@@ -26,9 +26,19 @@ import (
 
 var (
 	buildOnce sync.Once
+	buildDir  string
 	binaries  map[string]string
 	buildErr  error
 )
+
+// TestMain removes the binaries built for the tests that run them.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
 
 // buildBinaries builds the shipped binary and the opm peer once.
 func buildBinaries(b testing.TB) map[string]string {
@@ -39,6 +49,7 @@ func buildBinaries(b testing.TB) map[string]string {
 			buildErr = err
 			return
 		}
+		buildDir = dir
 		binaries = map[string]string{"hcpmirror": filepath.Join(dir, "hcpmirror"), "opm": filepath.Join(dir, "opmpeer")}
 		for name, pkg := range map[string]string{"hcpmirror": "github.com/hcpmirror/hcpmirror/cmd/hcpmirror", "opm": "./testdata/opmpeer"} {
 			if out, err := exec.Command("go", "build", "-o", binaries[name], pkg).CombinedOutput(); err != nil {
