@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./pkg/imageref/
 	$(GO) test -run '^$$' -fuzz FuzzResolve -fuzztime 60s ./pkg/mirrorset/
 	$(GO) test -run '^$$' -fuzz FuzzParseRegistriesConf -fuzztime 60s ./pkg/mirrorset/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 60s ./internal/catalogserver/
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime 60s ./pkg/manifest/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFlag -fuzztime 60s ./pkg/overrides/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEnv -fuzztime 60s ./pkg/overrides/

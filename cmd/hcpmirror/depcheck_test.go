@@ -26,6 +26,8 @@ var banned = []struct {
 	{path: "github.com/hcpmirror/hcpmirror/internal/testing", why: "the test harness belongs in tests"},
 	{path: "go.podman.io", why: "containers/image is the test oracle for resolution"},
 	{path: "github.com/containers/image", why: "containers/image is the test oracle for resolution"},
+	{path: "google.golang.org/grpc", why: "the catalog server speaks gRPC with net/http and protowire (internal/catalogserver); grpc-go is its tests' client"},
+	{path: "github.com/operator-framework", why: "operator-registry is the catalog server's test oracle (internal/catalogserver), and pkg/catalog reads catalogs itself"},
 }
 
 // bannedDeps lists the packages linked into the binary built from dir that

@@ -48,6 +48,7 @@ NodePool, rotated.`,
 				return fmt.Errorf("OPENSHIFT_IMG_OVERRIDES and --registry-overrides: %w", err)
 			}
 			opts.Mirrors = mirrors
+			opts.EnvOverrides, opts.FlagOverrides = os.Getenv("OPENSHIFT_IMG_OVERRIDES"), flagOverrides
 			cfg, err := kube.restConfig()
 			if err != nil {
 				return fmt.Errorf("locating the management cluster: %w", err)
@@ -74,6 +75,8 @@ NodePool, rotated.`,
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", `address of /healthz and /readyz ("0" disables them)`)
 	f.BoolVar(&opts.LeaderElection, "leader-elect", false, "elect a leader (Lease in --namespace) so that only one replica reconciles")
 	f.StringArrayVar(&flagOverrides, "registry-overrides", nil, "overrides src=mirror,src2=mirror2 (HyperShift's format), tried after OPENSHIFT_IMG_OVERRIDES; repeatable")
+	f.StringVar(&opts.Image, "image", operator.DefaultImage,
+		"this binary's image, which the catalog servers it writes run ('hcpmirror operator' passes its own --image)")
 	f.DurationVar(&opts.TokenRotation, "token-rotation-interval", ignitiontokens.DefaultRotation, "how often each NodePool's ignition token is replaced")
 	f.DurationVar(&opts.TokenGrace, "token-grace-period", ignitiontokens.DefaultGrace, "how long a replaced token is still accepted")
 	reg.registerTrust(cmd)

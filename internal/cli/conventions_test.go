@@ -43,6 +43,7 @@ var withoutOutput = []string{
 	"operator", "control-plane-operator", "help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell",
 	"demo", "registry serve", "release publish",
 	"ignition-server", // a server: it logs
+	"catalog-server",  // a server: it logs
 }
 
 // TestOutputFlagEverywhere checks that -o is the output format on every

@@ -101,4 +101,5 @@ var subcommands = []func() *cobra.Command{
 	newMirrorCommand,
 	newCatalogsCommand,
 	newIgnitionServerCommand,
+	newCatalogServerCommand,
 }

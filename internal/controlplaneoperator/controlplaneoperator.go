@@ -48,6 +48,15 @@ type Options struct {
 	Mirrors *mirrorset.Config
 	// Releases reads release payloads; nil skips lookups (ReleaseImageResolved Unknown).
 	Releases hostedcluster.ReleaseProvider
+	// Image is this binary's image, which the components the
+	// control-plane-operator writes run (the catalog servers): the
+	// management operator passes its own (--image). Required.
+	Image string
+	// EnvOverrides and FlagOverrides are the raw OPENSHIFT_IMG_OVERRIDES
+	// and --registry-overrides values (Mirrors compiled), passed on to the
+	// catalog servers.
+	EnvOverrides  string
+	FlagOverrides []string
 	// TokenRotation and TokenGrace drive the NodePool token rotation;
 	// zero means the ignitiontokens defaults.
 	TokenRotation, TokenGrace time.Duration
@@ -120,7 +129,8 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		{"ignition PKI", (&ignitionpki.Reconciler{Client: c}).SetupWithManager},
 		{"ignition token", (&ignitiontokens.Reconciler{Client: c, APIReader: mgr.GetAPIReader(), Namespace: opts.Namespace,
 			NodePoolNamespace: opts.NodePoolNamespace, Rotation: opts.TokenRotation, Grace: opts.TokenGrace}).SetupWithManager},
-		{"OLM catalogs", func(mgr ctrl.Manager) error { return catalogs.SetupWithManager(mgr, opts.Namespace) }},
+		{"OLM catalogs", (&catalogs.Reconciler{Client: c, Namespace: opts.Namespace, Image: opts.Image,
+			EnvOverrides: opts.EnvOverrides, FlagOverrides: opts.FlagOverrides}).Setup},
 	}
 	for _, s := range setups {
 		if err := s.setup(mgr); err != nil {

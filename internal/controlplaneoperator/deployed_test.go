@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +28,7 @@ import (
 
 	configv1 "github.com/hcpmirror/hcpmirror/api/config/v1"
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
+	"github.com/hcpmirror/hcpmirror/internal/controller/catalogs"
 	"github.com/hcpmirror/hcpmirror/internal/controller/dataplane"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/controller/ignitionpki"
@@ -37,6 +39,7 @@ import (
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	"github.com/hcpmirror/hcpmirror/internal/testing/kubelet"
 	testregistry "github.com/hcpmirror/hcpmirror/internal/testing/registry"
+	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -187,6 +190,24 @@ func TestDeployedControlPlaneOperator(t *testing.T) {
 	}
 	t.Logf("control-plane-operator converged %.1fs after its start (binary built in %.1fs; test start to converge %.1fs)",
 		time.Since(built).Seconds(), built.Sub(start).Seconds(), time.Since(start).Seconds())
+
+	// The catalog Deployments it wrote, under its own RBAC: the operator's
+	// image (passed as --image), the catalog server as its own
+	// ServiceAccount (internal/controller/catalogs runs them).
+	envtest.Eventually(t, timeout, func() error {
+		for _, c := range olmcatalogs.Catalogs {
+			var d appsv1.Deployment
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: cpns, Name: c.DeploymentName()}, &d); err != nil {
+				return err
+			}
+			spec := d.Spec.Template.Spec
+			if ct := spec.Containers[0]; ct.Image != "quay.io/hcpmirror/hcpmirror:test" || len(ct.Args) == 0 || ct.Args[0] != "catalog-server" || spec.ServiceAccountName != catalogs.ServerName {
+				return fmt.Errorf("catalog Deployment %s runs %s %v as %s", d.Name, ct.Image, ct.Args, spec.ServiceAccountName)
+			}
+		}
+		var rb rbacv1.RoleBinding
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: cpns, Name: catalogs.ServerName}, &rb)
+	})
 
 	// PKI: a CA, its published certificate, a serving certificate for the Service.
 	var ca, caCert, serving corev1.Secret

@@ -31,9 +31,9 @@ import (
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
+	"github.com/hcpmirror/hcpmirror/internal/livemirrors"
 	"github.com/hcpmirror/hcpmirror/pkg/ignition"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
-	"github.com/hcpmirror/hcpmirror/pkg/overrides"
 	"github.com/hcpmirror/hcpmirror/pkg/registry"
 	"github.com/hcpmirror/hcpmirror/pkg/releaseinfo"
 )
@@ -77,28 +77,25 @@ type Options struct {
 // Server serves Ignition payloads. Build it with New, start its watches with
 // Start, and serve Handler (HTTPS) and MetricsHandler.
 type Server struct {
-	opts     Options
-	log      logr.Logger
-	kube     kubernetes.Interface
-	dyn      dynamic.Interface
-	metrics  *metrics
-	limiter  *limiter
-	tokens   tokens
-	mirrors  liveMirrors
-	fallback *mirrorset.Config // from the environment, while the ConfigMap is absent
+	opts    Options
+	log     logr.Logger
+	kube    kubernetes.Interface
+	dyn     dynamic.Interface
+	metrics *metrics
+	limiter *limiter
+	tokens  tokens
+	mirrors *livemirrors.Mirrors
 
-	tokenLister  listerscorev1.SecretLister
-	pullLister   listerscorev1.SecretLister
-	cmLister     listerscorev1.ConfigMapLister
-	hcpInformer  cache.SharedIndexInformer
-	synced       []cache.InformerSynced
-	ready        chan struct{}
-	providerMu   sync.Mutex
-	providers    map[string]*releaseinfo.Provider
-	payloads     payloadCache
-	flights      singleflight.Group
-	rvMu         sync.Mutex // guards registriesRV; held through each refreshOverrides
-	registriesRV string     // of the hcpmirror-registries installed; "" while absent
+	tokenLister listerscorev1.SecretLister
+	pullLister  listerscorev1.SecretLister
+	cmLister    listerscorev1.ConfigMapLister
+	hcpInformer cache.SharedIndexInformer
+	synced      []cache.InformerSynced
+	ready       chan struct{}
+	providerMu  sync.Mutex
+	providers   map[string]*releaseinfo.Provider
+	payloads    payloadCache
+	flights     singleflight.Group
 }
 
 // New checks opts and connects to the API server; nothing is watched
@@ -122,12 +119,9 @@ func New(cfg *rest.Config, opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Log, metrics: newMetrics(), providers: map[string]*releaseinfo.Provider{}, ready: make(chan struct{})}
 	s.limiter = newLimiter(opts.Rate, opts.Burst, opts.Now)
 	s.payloads.max = DefaultCacheSize
-	flag, err := overrides.DecodeFlag(opts.FlagOverrides...)
-	if err != nil {
-		return nil, fmt.Errorf("--registry-overrides: %w", err)
-	}
-	if s.fallback, err = overrides.ToConfig(overrides.DecodeEnv(opts.EnvOverrides), flag); err != nil {
-		return nil, fmt.Errorf("%s and --registry-overrides: %w", hostedcluster.EnvName, err)
+	var err error
+	if s.mirrors, err = livemirrors.New(opts.EnvOverrides, opts.FlagOverrides, opts.Log); err != nil {
+		return nil, err
 	}
 	// A bad registry option must fail at start, not on the first request.
 	if _, err := s.provider("amd64"); err != nil {
@@ -216,44 +210,21 @@ func (s *Server) refreshTokens() {
 	s.tokens.rebuild(list)
 }
 
-// refreshOverrides re-reads hcpmirror-registries. Only a change of the
-// ConfigMap (its resourceVersion, or its appearing or going) installs a new
-// configuration and so invalidates the cached payloads.
+// refreshOverrides re-reads hcpmirror-registries (livemirrors). Only a
+// change of the ConfigMap installs a new configuration and so invalidates
+// the cached payloads.
 func (s *Server) refreshOverrides() {
-	// One refresh at a time, from the lister read to the install: two
-	// refreshes racing (the informer's handler and Start's) could
-	// otherwise install the older ConfigMap last.
-	s.rvMu.Lock()
-	defer s.rvMu.Unlock()
-	cm, err := s.cmLister.ConfigMaps(s.opts.Namespace).Get(hostedcluster.RegistriesConfigMap)
-	rv := ""
-	if err == nil {
-		rv = cm.ResourceVersion
-	}
-	same := s.registriesRV == rv && s.mirrorsSet()
-	s.registriesRV = rv
-	if same {
-		return
-	}
-	if cm == nil {
-		s.mirrors.set(s.fallback, "environment", nil)
-		s.log.Info("overrides from the environment", "configMap", hostedcluster.RegistriesConfigMap, "reason", "absent")
-	} else {
-		cfg, perr := parseRegistries(cm)
-		if perr != nil {
-			s.log.Error(perr, "the overrides ConfigMap does not parse; payloads are refused until it is fixed")
-		} else {
-			s.log.Info("overrides from the ConfigMap", "configMap", hostedcluster.RegistriesConfigMap, "resourceVersion", rv, "registries", cfg.Len())
+	changed := s.mirrors.Refresh(func() *corev1.ConfigMap {
+		cm, err := s.cmLister.ConfigMaps(s.opts.Namespace).Get(hostedcluster.RegistriesConfigMap)
+		if err != nil {
+			return nil
 		}
-		s.mirrors.set(cfg, "configmap", perr)
+		return cm
+	})
+	if changed {
+		s.payloads.purge()
+		s.metrics.overridesGeneration.Inc()
 	}
-	s.payloads.purge()
-	s.metrics.overridesGeneration.Inc()
-}
-
-func (s *Server) mirrorsSet() bool {
-	cfg, _, err := s.mirrors.get()
-	return cfg != nil || err != nil
 }
 
 // provider returns the release provider for a node architecture, built on
@@ -420,7 +391,7 @@ func payloadKey(secret *corev1.Secret, gen uint64, hcpRV, trustRV, pullRV, arch 
 // payload returns the cached payload for secret and arch, or builds it
 // (once for concurrent requests of one key).
 func (s *Server) payload(ctx context.Context, secret *corev1.Secret, arch string) ([]byte, error) {
-	mirrors, gen, err := s.mirrors.get()
+	mirrors, gen, err := s.mirrors.Get()
 	if err != nil {
 		return nil, fmt.Errorf("overrides: %w", err)
 	}
@@ -462,7 +433,7 @@ func (s *Server) payload(ctx context.Context, secret *corev1.Secret, arch string
 		s.metrics.build.Observe(time.Since(start).Seconds())
 		// A change that raced with the build leaves it uncached: the
 		// generation read before building is the one it was built for.
-		if _, now, _ := s.mirrors.get(); now == gen {
+		if _, now, _ := s.mirrors.Get(); now == gen {
 			s.payloads.add(key, b)
 		}
 		return b, nil

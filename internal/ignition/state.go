@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
-	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/pkg/mirrorset"
 )
 
@@ -80,44 +79,6 @@ func (t *tokens) lookup(token string, now time.Time) (*corev1.Secret, bool) {
 		return nil, false
 	}
 	return e.secret, true
-}
-
-// liveMirrors is the current mirror configuration the release is read
-// through, with a generation that changes whenever it does.
-type liveMirrors struct {
-	mu         sync.RWMutex
-	cfg        *mirrorset.Config
-	source     string // "configmap" or "environment", for logs
-	generation uint64
-	err        error
-}
-
-func (o *liveMirrors) get() (*mirrorset.Config, uint64, error) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	return o.cfg, o.generation, o.err
-}
-
-// set installs cfg (or the error that prevents one) and bumps the
-// generation, so no cached payload built with the previous one is served.
-func (o *liveMirrors) set(cfg *mirrorset.Config, source string, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.cfg, o.source, o.err = cfg, source, err
-	o.generation++
-}
-
-// parseRegistries reads the hcpmirror-registries ConfigMap.
-func parseRegistries(cm *corev1.ConfigMap) (*mirrorset.Config, error) {
-	data, ok := cm.Data[hostedcluster.RegistriesConfKey]
-	if !ok {
-		return nil, fmt.Errorf("ConfigMap %s/%s has no key %q", cm.Namespace, cm.Name, hostedcluster.RegistriesConfKey)
-	}
-	cfg, _, err := mirrorset.ParseRegistriesConf([]byte(data))
-	if err != nil {
-		return nil, fmt.Errorf("ConfigMap %s/%s key %s: %w", cm.Namespace, cm.Name, hostedcluster.RegistriesConfKey, err)
-	}
-	return cfg, nil
 }
 
 // hostedControlPlane converts an informer object to the typed HCP.

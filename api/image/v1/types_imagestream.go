@@ -89,6 +89,45 @@ type ImageStreamStatus struct {
 	// DockerImageRepository is where the stream's images can be pulled.
 	// +optional
 	DockerImageRepository string `json:"dockerImageRepository,omitempty"`
+
+	// Tags are the images each tag was imported as, newest first (as
+	// OpenShift's importer writes them). The catalogs controller reads the
+	// newest item's image digest.
+	// +optional
+	// +listType=map
+	// +listMapKey=tag
+	Tags []NamedTagEventList `json:"tags,omitempty"`
+}
+
+// NamedTagEventList is a tag's import history.
+type NamedTagEventList struct {
+	// Tag is the tag's name.
+	// +required
+	Tag string `json:"tag"`
+
+	// Items are the imports, newest first.
+	// +optional
+	Items []TagEvent `json:"items,omitempty"`
+}
+
+// TagEvent is one import of a tag.
+type TagEvent struct {
+	// Created is when the import happened.
+	// +optional
+	Created metav1.Time `json:"created,omitempty"`
+
+	// DockerImageReference is where the image can be pulled (the
+	// integrated registry with a Local reference policy).
+	// +optional
+	DockerImageReference string `json:"dockerImageReference,omitempty"`
+
+	// Image is the image's manifest digest.
+	// +required
+	Image string `json:"image"`
+
+	// Generation is the spec generation the import was made for.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // ImageStreamList is a list of ImageStreams.

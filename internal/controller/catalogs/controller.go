@@ -9,17 +9,34 @@
 // A bad annotation is a False OLMCatalogsReconciled condition naming it, and
 // nothing is written: the catalogs in place stay as they were.
 //
-// The Deployments have HyperShift's shape (opm serve on :50051); they run the
-// Red Hat index images, which this project's tests cannot run, so only the
-// objects are tested, not a serving catalog.
+// The Deployments have HyperShift's shape (a gRPC catalog on :50051 with
+// gRPC probes, Services <catalog>:50051) but run this project's own image:
+// `hcpmirror catalog-server --catalog-image REF` (internal/catalogserver),
+// which pulls the catalog image through the namespace's live mirrors
+// (ConfigMap hcpmirror-registries) with the pull secret mounted, and serves
+// what `opm serve` would. REF is the pin; without pins, the ImageStream
+// tag's imported digest (<from.name repository>@<status item image>) when
+// an importer recorded one, else the tag itself, which the server resolves
+// again every poll interval. The servers run as ServiceAccount
+// catalog-server, whose Role can read that one ConfigMap and nothing else.
+//
+// There is no image.openshift.io/triggers annotation: on OpenShift the
+// trigger controller would write the integrated registry's reference over
+// the container image (the hcpmirror image) and fight this controller. An
+// import that moves a digest reaches the Deployment through the watched
+// ImageStream instead, as a new --catalog-image.
+//
+// Nothing is written when nothing changed: each object is compared with
+// the cached one (every field this controller sets) before it is applied.
 package catalogs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +59,7 @@ import (
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
 	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
+	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
 )
 
@@ -55,8 +73,49 @@ const ImageStreamName = "catalogs"
 const ComponentLabel = "hcpmirror.io/olm-catalog"
 
 // TriggersAnnotation makes OpenShift's trigger controller follow an
-// ImageStream tag into a container's image.
+// ImageStream tag into a container's image. This controller no longer
+// writes it, and removes it from Deployments an older version wrote.
 const TriggersAnnotation = "image.openshift.io/triggers"
+
+// The catalog servers' identity and what they mount.
+const (
+	// ServerName names the ServiceAccount, Role and RoleBinding the four
+	// catalog servers run with.
+	ServerName = "catalog-server"
+	// Port is the gRPC port of every catalog server and Service.
+	Port = 50051
+	// RegistriesConfigMap is the live mirrors ConfigMap the servers pull
+	// through (hostedcluster.RegistriesConfigMap; that package imports
+	// this one, so the name is repeated here and a test holds them equal).
+	RegistriesConfigMap = "hcpmirror-registries"
+	// EnvName and FlagName are HyperShift's override carriers
+	// (hostedcluster.EnvName, hostedcluster.FlagName).
+	EnvName  = "OPENSHIFT_IMG_OVERRIDES"
+	FlagName = "--registry-overrides"
+	// PullSecretMountPath is where the pull secret is mounted; the
+	// server's --authfile is its .dockerconfigjson.
+	PullSecretMountPath = "/var/run/secrets/pull-secret"
+	pullSecretKey       = ".dockerconfigjson"
+	// CacheMountPath is the server's --cache-dir, an emptyDir: a
+	// restarted container answers from it at once.
+	CacheMountPath = "/var/cache/hcpmirror-catalog"
+	// trust bundle: the HostedCluster's additionalTrustBundle copy, named
+	// as hostedcluster.TrustBundleConfigMap/TrustBundleKey.
+	trustBundleConfigMap = "user-ca-bundle"
+	trustBundleKey       = "ca-bundle.crt"
+	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
+	// DefaultPollInterval is how often a server re-resolves a catalog by
+	// tag.
+	DefaultPollInterval = 10 * time.Minute
+)
+
+// ServerRules are the catalog servers' Role: read the live mirrors
+// ConfigMap, by name (the server watches it with a name field selector).
+func ServerRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
+	}
+}
 
 // Rules are what the controller needs in its namespace, for the
 // control-plane-operator's Role.
@@ -70,7 +129,11 @@ func Rules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: append(write, "delete")},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
-		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"services", "serviceaccounts"}, Verbs: write},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: write},
+		// What the catalog servers' Role grants: RBAC lets a Role be
+		// written only by someone who holds what it grants.
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
 	}
 }
 
@@ -78,6 +141,19 @@ func Rules() []rbacv1.PolicyRule {
 type Reconciler struct {
 	Client    ctrl.Client
 	Namespace string
+	// Image is the hcpmirror image the catalog servers run: the
+	// control-plane-operator's own (its --image, which the management
+	// operator sets to its own, as for every component it writes).
+	Image string
+	// PollInterval is the servers' --poll-interval; DefaultPollInterval
+	// when zero.
+	PollInterval time.Duration
+	// EnvOverrides and FlagOverrides are the overrides the
+	// control-plane-operator was started with (OPENSHIFT_IMG_OVERRIDES,
+	// --registry-overrides), passed on to the servers, which use them
+	// while the hcpmirror-registries ConfigMap is absent.
+	EnvOverrides  string
+	FlagOverrides []string
 }
 
 // catalogInputsChanged passes HostedControlPlane updates that can change the
@@ -103,16 +179,27 @@ var catalogInputsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent)
 }}
 
 // SetupWithManager registers the controller for the HostedControlPlane(s) of
-// namespace, owning the objects it writes there.
-func SetupWithManager(mgr manager.Manager, namespace string) error {
-	r := &Reconciler{Client: mgr.GetClient(), Namespace: namespace}
+// namespace, owning the objects it writes there; the catalog servers run
+// image.
+func SetupWithManager(mgr manager.Manager, namespace, image string) error {
+	return (&Reconciler{Client: mgr.GetClient(), Namespace: namespace, Image: image}).Setup(mgr)
+}
+
+// Setup registers r with mgr (r.Client is typically mgr.GetClient()).
+func (r *Reconciler) Setup(mgr manager.Manager) error {
+	namespace := r.Namespace
 	inNS := predicate.NewPredicateFuncs(func(o ctrl.Object) bool { return o.GetNamespace() == namespace })
 	return builder.ControllerManagedBy(mgr).
 		Named("catalogs").
 		For(&hypershiftv1beta1.HostedControlPlane{}, builder.WithPredicates(inNS, catalogInputsChanged)).
 		Owns(&appsv1.Deployment{}, builder.WithPredicates(inNS)).
 		Owns(&corev1.Service{}, builder.WithPredicates(inNS)).
+		// Status too: an import that moves a tag's digest moves the
+		// Deployment's catalog reference.
 		Owns(&imagev1.ImageStream{}, builder.WithPredicates(inNS)).
+		Owns(&corev1.ServiceAccount{}, builder.WithPredicates(inNS)).
+		Owns(&rbacv1.Role{}, builder.WithPredicates(inNS)).
+		Owns(&rbacv1.RoleBinding{}, builder.WithPredicates(inNS)).
 		Complete(r)
 }
 
@@ -156,6 +243,9 @@ func (r *Reconciler) reconcile(ctx context.Context, hcp *hypershiftv1beta1.Hoste
 	if err != nil {
 		return cond(metav1.ConditionFalse, hypershiftv1beta1.ReasonInvalidCatalogAnnotations, err.Error()+"; the catalogs in place are kept"), nil
 	}
+	if r.Image == "" {
+		return cond(metav1.ConditionFalse, hypershiftv1beta1.ReasonCatalogsNotWritten, "the control-plane-operator was started without --image: the catalog servers' image is not known"), nil
+	}
 	if err := r.write(ctx, hcp, desired); err != nil {
 		return cond(metav1.ConditionFalse, hypershiftv1beta1.ReasonCatalogsNotWritten, err.Error()), err
 	}
@@ -194,27 +284,74 @@ func pinned(ann map[string]string) bool {
 
 func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedControlPlane, d olmcatalogs.Desired) error {
 	owner := metav1.NewControllerRef(hcp, hypershiftv1beta1.GroupVersion.WithKind("HostedControlPlane"))
+	refs := map[string]string{}
 	if d.Pinned {
-		is := &imagev1.ImageStream{ObjectMeta: metav1.ObjectMeta{Namespace: hcp.Namespace, Name: ImageStreamName}}
-		if err := r.Client.Delete(ctx, is); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting ImageStream %s/%s (catalogs are pinned): %w", hcp.Namespace, ImageStreamName, err)
+		var is imagev1.ImageStream
+		err := r.Client.Get(ctx, ctrl.ObjectKey{Namespace: hcp.Namespace, Name: ImageStreamName}, &is)
+		if err == nil {
+			if err := r.Client.Delete(ctx, &is); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting ImageStream %s/%s (catalogs are pinned): %w", hcp.Namespace, ImageStreamName, err)
+			}
+		} else if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading ImageStream %s/%s: %w", hcp.Namespace, ImageStreamName, err)
 		}
-	} else if err := r.apply(ctx, ImageStream(hcp.Namespace, d), owner); err != nil {
-		return err
-	}
-	for _, c := range olmcatalogs.Catalogs {
-		if err := r.apply(ctx, Deployment(hcp.Namespace, c, d), owner); err != nil {
+		refs = d.Images
+	} else {
+		desired := ImageStream(hcp.Namespace, d)
+		if err := r.apply(ctx, desired, owner); err != nil {
 			return err
 		}
-		if err := r.apply(ctx, Service(hcp.Namespace, c), owner); err != nil {
+		var live imagev1.ImageStream
+		if err := r.Client.Get(ctx, ctrl.ObjectKey{Namespace: hcp.Namespace, Name: ImageStreamName}, &live); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading ImageStream %s/%s: %w", hcp.Namespace, ImageStreamName, err)
+		}
+		for _, c := range olmcatalogs.Catalogs {
+			refs[c.Name] = CatalogReference(&live, c.Name, d.Images[c.Name])
+		}
+	}
+	objs := []ctrl.Object{ServiceAccount(hcp.Namespace), Role(hcp.Namespace), RoleBinding(hcp.Namespace)}
+	for _, c := range olmcatalogs.Catalogs {
+		objs = append(objs, Deployment(hcp.Namespace, c, DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp,
+			EnvOverrides: r.EnvOverrides, FlagOverrides: r.FlagOverrides}), Service(hcp.Namespace, c))
+	}
+	for _, o := range objs {
+		if err := r.apply(ctx, o, owner); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// apply writes obj by server-side apply; an unchanged object is a no-op on
-// the server (its resourceVersion does not move).
+// CatalogReference is the reference a catalog server is given without
+// pins: the tag's newest imported image by digest, in the repository the
+// tag follows, when an importer recorded one (spec and status of the
+// ImageStream), else the tag itself.
+func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
+	from := fallback
+	for _, t := range is.Spec.Tags {
+		if t.Name == tag && t.From != nil && t.From.Kind == "DockerImage" && t.From.Name != "" {
+			from = t.From.Name
+		}
+	}
+	for _, t := range is.Status.Tags {
+		if t.Tag != tag || len(t.Items) == 0 {
+			continue
+		}
+		ref, err := imageref.Parse(from)
+		if err != nil {
+			return from
+		}
+		// A malformed digest from the importer is not followed.
+		if _, err := olmcatalogs.ParsePin(ref.Name() + "@" + t.Items[0].Image); err == nil {
+			return ref.Name() + "@" + t.Items[0].Image
+		}
+	}
+	return from
+}
+
+// apply writes obj by server-side apply unless the cached object already
+// holds every field obj sets (and none this controller stopped setting):
+// an unchanged object costs no request.
 func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.OwnerReference) error {
 	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
@@ -225,10 +362,58 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 	delete(u.Object, "status")
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	// The typed object from the manager's cache (an unstructured Get
+	// would start a second informer per kind).
+	live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(ctrl.Object)
+	err = r.Client.Get(ctx, ctrl.ObjectKeyFromObject(obj), live)
+	switch {
+	case err == nil:
+		lm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+		if err != nil {
+			return err
+		}
+		if _, stale := live.GetAnnotations()[TriggersAnnotation]; contains(lm, u.Object) && !stale {
+			return nil
+		}
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
 	if err := r.Client.Apply(ctx, ctrl.ApplyConfigurationFromUnstructured(u), ctrl.FieldOwner(FieldOwner), ctrl.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 	}
 	return nil
+}
+
+// contains reports whether live holds every field of desired with the same
+// value: maps by key (live may have more, the server's defaults), lists
+// element by element and of the same length.
+func contains(live, desired any) bool {
+	switch d := desired.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return len(d) == 0 && live == nil
+		}
+		for k, v := range d {
+			if !contains(l[k], v) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(d) {
+			return len(d) == 0 && live == nil
+		}
+		for i := range d {
+			if !contains(l[i], d[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return fmt.Sprint(live) == fmt.Sprint(desired) && (live == nil) == (desired == nil)
+	}
 }
 
 func labels(c olmcatalogs.Catalog) map[string]string {
@@ -253,11 +438,67 @@ func ImageStream(ns string, d olmcatalogs.Desired) *imagev1.ImageStream {
 	return is
 }
 
-// Deployment is one catalog's Deployment: opm serving the index on :50051.
-// Without pins it also carries the trigger annotation, so that on OpenShift
-// the scheduled import of a moved tag rolls it out.
-func Deployment(ns string, c olmcatalogs.Catalog, d olmcatalogs.Desired) *appsv1.Deployment {
-	dep := &appsv1.Deployment{
+// DeploymentInput is what a catalog Deployment is written from.
+type DeploymentInput struct {
+	// Image is the hcpmirror image.
+	Image string
+	// Catalog is the catalog reference served.
+	Catalog string
+	// PollInterval is the server's; DefaultPollInterval when zero.
+	PollInterval time.Duration
+	// HCP gives the pull secret's name and whether a trust bundle is
+	// mounted; nil: Secret pull-secret, no bundle.
+	HCP *hypershiftv1beta1.HostedControlPlane
+	// EnvOverrides and FlagOverrides are the server's overrides while the
+	// hcpmirror-registries ConfigMap is absent.
+	EnvOverrides  string
+	FlagOverrides []string
+}
+
+// Deployment is one catalog's Deployment: `hcpmirror catalog-server`
+// serving in.Catalog on :50051, from in.Image, with the pull secret and
+// (when the HostedControlPlane has one) the additional trust bundle mounted.
+func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.Deployment {
+	image, ref, hcp := in.Image, in.Catalog, in.HCP
+	poll := in.PollInterval
+	if poll <= 0 {
+		poll = DefaultPollInterval
+	}
+	args := []string{ServerName,
+		"--catalog-image=" + ref,
+		fmt.Sprintf("--listen=:%d", Port),
+		"--cache-dir=" + CacheMountPath,
+		"--poll-interval=" + poll.String(),
+		"--authfile=" + PullSecretMountPath + "/" + pullSecretKey,
+	}
+	for _, f := range in.FlagOverrides {
+		args = append(args, FlagName+"="+f)
+	}
+	mounts := []corev1.VolumeMount{
+		{Name: "pull-secret", MountPath: PullSecretMountPath, ReadOnly: true},
+		{Name: "cache", MountPath: CacheMountPath},
+	}
+	volumes := []corev1.Volume{
+		{Name: "pull-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: pullSecretName(hcp), DefaultMode: ptr.To[int32](0o440),
+			Items: []corev1.KeyToPath{{Key: pullSecretKey, Path: pullSecretKey}}}}},
+		{Name: "cache", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if hcp != nil && hcp.Spec.AdditionalTrustBundle != nil && hcp.Spec.AdditionalTrustBundle.Name != "" {
+		args = append(args, "--ca-file="+trustBundleMountPath+"/"+trustBundleKey)
+		mounts = append(mounts, corev1.VolumeMount{Name: "trust-bundle", MountPath: trustBundleMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "trust-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: trustBundleConfigMap}, DefaultMode: ptr.To[int32](0o644)}}})
+	}
+	probe := func(delay int32) *corev1.Probe {
+		return &corev1.Probe{
+			// Service "" as the API server defaults it, so the
+			// comparison with the cached object holds.
+			ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: Port, Service: ptr.To("")}},
+			InitialDelaySeconds: delay, PeriodSeconds: 10, TimeoutSeconds: 5,
+		}
+	}
+	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.DeploymentName(), Labels: labels(c)},
 		Spec: appsv1.DeploymentSpec{
@@ -266,38 +507,73 @@ func Deployment(ns string, c olmcatalogs.Catalog, d olmcatalogs.Desired) *appsv1
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels(c)},
 				Spec: corev1.PodSpec{
-					AutomountServiceAccountToken: ptr.To(false),
+					ServiceAccountName: ServerName,
+					// The server watches its ConfigMap with this token.
+					AutomountServiceAccountToken: ptr.To(true),
 					Containers: []corev1.Container{{
 						Name:    "registry",
-						Image:   d.Images[c.Name],
-						Command: []string{"/bin/opm", "serve", "/configs", "--cache-dir=/tmp/cache"},
-						Ports:   []corev1.ContainerPort{{Name: "grpc", ContainerPort: 50051, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 50051}},
-							InitialDelaySeconds: 5, PeriodSeconds: 10, TimeoutSeconds: 5,
+						Image:   image,
+						Command: []string{binary},
+						Args:    args,
+						Env: []corev1.EnvVar{
+							{Name: EnvName, Value: in.EnvOverrides},
+							{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
+								FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}},
 						},
-						LivenessProbe: &corev1.Probe{
-							ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 50051}},
-							InitialDelaySeconds: 10, PeriodSeconds: 10, TimeoutSeconds: 5,
-						},
+						Ports:          []corev1.ContainerPort{{Name: "grpc", ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: probe(5),
+						LivenessProbe:  probe(10),
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 							corev1.ResourceCPU:    resource.MustParse("10m"),
 							corev1.ResourceMemory: resource.MustParse("160Mi"),
 						}},
+						VolumeMounts: mounts,
+						SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
 						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 					}},
+					Volumes: volumes,
 				},
 			},
 		},
 	}
-	if !d.Pinned {
-		trig, _ := json.Marshal([]map[string]any{{
-			"from":      map[string]string{"kind": "ImageStreamTag", "name": ImageStreamName + ":" + c.Name},
-			"fieldPath": `spec.template.spec.containers[?(@.name=="registry")].image`,
-		}})
-		dep.Annotations = map[string]string{TriggersAnnotation: string(trig)}
+}
+
+// binary is the image's executable (hostedcluster.Binary).
+const binary = "hcpmirror"
+
+func pullSecretName(hcp *hypershiftv1beta1.HostedControlPlane) string {
+	if hcp != nil && hcp.Spec.PullSecret.Name != "" {
+		return hcp.Spec.PullSecret.Name
 	}
-	return dep
+	return "pull-secret"
+}
+
+// ServiceAccount is the catalog servers' identity.
+func ServiceAccount(ns string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ServerName, Labels: map[string]string{ComponentLabel: ServerName}},
+	}
+}
+
+// Role is ServerRules in the namespace.
+func Role(ns string) *rbacv1.Role {
+	return &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ServerName, Labels: map[string]string{ComponentLabel: ServerName}},
+		Rules:      ServerRules(),
+	}
+}
+
+// RoleBinding binds Role to the ServiceAccount.
+func RoleBinding(ns string) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ServerName, Labels: map[string]string{ComponentLabel: ServerName}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: ServerName},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: ServerName}},
+	}
 }
 
 // Service is the catalog's gRPC Service, named as the guest's CatalogSource
@@ -308,7 +584,7 @@ func Service(ns string, c olmcatalogs.Catalog) *corev1.Service {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.Name, Labels: labels(c)},
 		Spec: corev1.ServiceSpec{
 			Selector: map[string]string{"app": c.DeploymentName()},
-			Ports:    []corev1.ServicePort{{Name: "grpc", Port: 50051, TargetPort: intstr.FromInt32(50051), Protocol: corev1.ProtocolTCP}},
+			Ports:    []corev1.ServicePort{{Name: "grpc", Port: Port, TargetPort: intstr.FromInt32(Port), Protocol: corev1.ProtocolTCP}},
 		},
 	}
 }

@@ -3,8 +3,11 @@ package catalogs_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,10 +29,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
 	"github.com/hcpmirror/hcpmirror/internal/controller/catalogs"
+	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
+	"github.com/hcpmirror/hcpmirror/internal/livemirrors"
 	"github.com/hcpmirror/hcpmirror/internal/testing/envtest"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
 )
@@ -47,6 +56,10 @@ func TestMain(m *testing.M) {
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+// testImage is the control-plane-operator's image, which the catalog
+// servers run.
+const testImage = "mirror.example.com/hcpmirror/hcpmirror@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 func start(t *testing.T, ns string) {
 	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
@@ -54,7 +67,7 @@ func start(t *testing.T, ns string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := catalogs.SetupWithManager(mgr, ns); err != nil {
+	if err := catalogs.SetupWithManager(mgr, ns, testImage); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,7 +129,15 @@ func images(t *testing.T, ns string) map[string]string {
 			}
 			t.Fatal(err)
 		}
-		out[c.Name] = d.Spec.Template.Spec.Containers[0].Image
+		ct := d.Spec.Template.Spec.Containers[0]
+		if ct.Image != testImage || len(ct.Command) != 1 || ct.Command[0] != "hcpmirror" || len(ct.Args) < 2 || ct.Args[0] != "catalog-server" {
+			t.Errorf("deployment %s runs %s %v %v, want hcpmirror catalog-server from %s", d.Name, ct.Image, ct.Command, ct.Args, testImage)
+		}
+		for _, a := range ct.Args {
+			if ref, ok := strings.CutPrefix(a, "--catalog-image="); ok {
+				out[c.Name] = ref
+			}
+		}
 	}
 	return out
 }
@@ -195,8 +216,15 @@ func TestManagementPlacement(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "redhat-operators-catalog"}, &dep); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(dep.Annotations[catalogs.TriggersAnnotation], "catalogs:redhat-operators") {
-		t.Errorf("trigger annotation %q", dep.Annotations[catalogs.TriggersAnnotation])
+	if _, ok := dep.Annotations[catalogs.TriggersAnnotation]; ok {
+		t.Errorf("trigger annotation %q: OpenShift's trigger controller would overwrite the hcpmirror image", dep.Annotations[catalogs.TriggersAnnotation])
+	}
+	spec := dep.Spec.Template.Spec
+	if spec.ServiceAccountName != catalogs.ServerName || !ptr.Deref(spec.AutomountServiceAccountToken, false) ||
+		spec.Containers[0].Ports[0].ContainerPort != 50051 || spec.Containers[0].Ports[0].Name != "grpc" ||
+		spec.Containers[0].ReadinessProbe.GRPC == nil || spec.Containers[0].ReadinessProbe.GRPC.Port != 50051 ||
+		spec.Containers[0].LivenessProbe.GRPC == nil {
+		t.Errorf("deployment shape: %+v", spec)
 	}
 	rv := dep.ResourceVersion
 
@@ -261,8 +289,8 @@ func TestManagementPlacement(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "redhat-operators-catalog"}, &dep); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := dep.Annotations[catalogs.TriggersAnnotation]; ok || dep.ResourceVersion == rv {
-		t.Errorf("pinned deployment keeps the trigger annotation or was not rewritten")
+	if dep.ResourceVersion == rv {
+		t.Errorf("pinned deployment was not rewritten")
 	}
 
 	// A quiet reconcile writes nothing: touch an unrelated label and
@@ -344,7 +372,7 @@ func TestRulesAreEnough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := catalogs.SetupWithManager(mgr, ns); err != nil {
+	if err := catalogs.SetupWithManager(mgr, ns, testImage); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
@@ -359,6 +387,209 @@ func TestRulesAreEnough(t *testing.T) {
 	envtest.Eventually(t, 20*time.Second, func() error {
 		if imageStream(t, ns) != nil {
 			return fmt.Errorf("ImageStream not deleted under Rules()")
+		}
+		return nil
+	})
+}
+
+// TestImportedDigest: an importer's status item for a tag moves the
+// Deployment's catalog reference to the tag's repository by that digest,
+// and a new import moves it again; the Deployment follows the watched
+// ImageStream.
+func TestImportedDigest(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	start(t, ns)
+	waitCondition(t, ns, metav1.ConditionTrue, hypershiftv1beta1.ReasonAsExpected)
+	envtest.Eventually(t, 20*time.Second, func() error {
+		if got := images(t, ns)["redhat-operators"]; got != "registry.redhat.io/redhat/redhat-operator-index:v4.16" {
+			return fmt.Errorf("catalog %q, want the tag before any import", got)
+		}
+		return nil
+	})
+	for _, d := range []string{digest, "sha256:" + strings.Repeat("b", 64)} {
+		is := imageStream(t, ns)
+		is.Status.Tags = []imagev1.NamedTagEventList{
+			{Tag: "redhat-operators", Items: []imagev1.TagEvent{{Image: d, DockerImageReference: "image-registry.openshift-image-registry.svc:5000/" + ns + "/catalogs@" + d}}},
+			{Tag: "community-operators", Items: []imagev1.TagEvent{{Image: "sha256:short"}}}, // not followed
+		}
+		if err := env.Client.Status().Update(ctx, is); err != nil {
+			t.Fatal(err)
+		}
+		envtest.Eventually(t, 20*time.Second, func() error {
+			got := images(t, ns)
+			if got["redhat-operators"] != "registry.redhat.io/redhat/redhat-operator-index@"+d {
+				return fmt.Errorf("catalog %q, want the imported digest %s", got["redhat-operators"], d)
+			}
+			if got["community-operators"] != "registry.redhat.io/redhat/community-operator-index:v4.16" {
+				return fmt.Errorf("community catalog %q", got["community-operators"])
+			}
+			return nil
+		})
+	}
+}
+
+// writeCounter counts the requests that change objects (everything but
+// GET, LIST and WATCH).
+type writeCounter struct {
+	rt http.RoundTripper
+	n  atomic.Int64
+	mu sync.Mutex
+	by []string
+}
+
+func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet {
+		w.n.Add(1)
+		w.mu.Lock()
+		w.by = append(w.by, r.Method+" "+r.URL.Path)
+		w.mu.Unlock()
+	}
+	return w.rt.RoundTrip(r)
+}
+
+// TestNoWriteWhenUnchanged counts the write requests of the controller's
+// own client over repeated reconciles of an unchanged HostedControlPlane:
+// after convergence, none.
+func TestNoWriteWhenUnchanged(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	counter := &writeCounter{}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { counter.rt = rt; return counter })
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &catalogs.Reconciler{Client: mgr.GetClient(), Namespace: ns, Image: testImage}
+	if err := catalogs.SetupWithManager(mgr, ns, testImage); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitCondition(t, ns, metav1.ConditionTrue, hypershiftv1beta1.ReasonAsExpected)
+	req := reconcile.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "hc"}}
+	// Converge: reconcile until a round writes nothing, within a few rounds
+	// (the cache catches up with the manager's own writes).
+	var last int64
+	envtest.Eventually(t, 20*time.Second, func() error {
+		before := counter.n.Load()
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			return err
+		}
+		last = counter.n.Load() - before
+		if last != 0 {
+			counter.mu.Lock()
+			defer counter.mu.Unlock()
+			return fmt.Errorf("a reconcile wrote %d times: %v", last, counter.by[len(counter.by)-int(last):])
+		}
+		return nil
+	})
+	before := counter.n.Load()
+	counter.mu.Lock()
+	counter.by = nil
+	counter.mu.Unlock()
+	for range 10 {
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counter.n.Load() - before; n != 0 {
+		t.Errorf("10 reconciles of an unchanged HostedControlPlane wrote %d times: %v", n, counter.by)
+	}
+}
+
+// TestServerRulesAreEnough checks the catalog servers' Role by
+// impersonation: their ServiceAccount can watch the live mirrors ConfigMap
+// by name, and read nothing else: no other ConfigMap, no Secret.
+func TestServerRulesAreEnough(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	for _, o := range []client.Object{catalogs.ServiceAccount(ns), catalogs.Role(ns), catalogs.RoleBinding(ns),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: hostedcluster.RegistriesConfigMap}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+	} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if catalogs.RegistriesConfigMap != hostedcluster.RegistriesConfigMap || catalogs.EnvName != hostedcluster.EnvName || catalogs.FlagName != hostedcluster.FlagName {
+		t.Fatalf("catalogs' names of the ConfigMap and carriers differ from hostedcluster's")
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + catalogs.ServerName,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	mirrors, err := livemirrors.New("", nil, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := mirrors.Watch(wctx, kube, ns); err != nil {
+		t.Fatalf("watching the ConfigMap as the catalog server: %v", err)
+	}
+	if _, _, err := mirrors.Get(); err == nil {
+		t.Errorf("the empty ConfigMap was not read (no registries.conf key is an error)")
+	}
+	if _, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, "other", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("get another ConfigMap = %v, want forbidden", err)
+	}
+	if _, err := kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("list every ConfigMap = %v, want forbidden", err)
+	}
+	if _, err := kube.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("list Secrets = %v, want forbidden", err)
+	}
+}
+
+// TestTriggerAnnotationRemoved: a Deployment an older version wrote with
+// the image trigger annotation (same field manager) loses it, although
+// every field the controller now sets may already match.
+func TestTriggerAnnotationRemoved(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	c := olmcatalogs.Catalogs[3]
+	old := catalogs.Deployment(ns, c, catalogs.DeploymentInput{Image: testImage, Catalog: c.DefaultImage(18), HCP: hcp})
+	old.Annotations = map[string]string{catalogs.TriggersAnnotation: `[{"from":{"kind":"ImageStreamTag","name":"catalogs:redhat-operators"}}]`}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	delete(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	if err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(catalogs.FieldOwner)); err != nil {
+		t.Fatal(err)
+	}
+	start(t, ns)
+	envtest.Eventually(t, 20*time.Second, func() error {
+		var d appsv1.Deployment
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.DeploymentName()}, &d); err != nil {
+			return err
+		}
+		if _, ok := d.Annotations[catalogs.TriggersAnnotation]; ok {
+			return fmt.Errorf("trigger annotation still there")
 		}
 		return nil
 	})

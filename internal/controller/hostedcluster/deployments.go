@@ -93,6 +93,7 @@ func desiredOwned(in componentInput) []ownedDeployment {
 		args: append([]string{ControlPlaneOperatorName,
 			FlagName + "=" + in.carriers.Flag,
 			"--nodepool-namespace=" + in.nodePoolNamespace,
+			"--image=" + in.image,
 			"--leader-elect",
 			"--metrics-bind-address=:8080",
 			"--health-probe-bind-address=:8081",

@@ -12,7 +12,9 @@
 //     metadata.name, spec.serviceAccountName), secretKeyRef and
 //     configMapKeyRef (optional ones skipped when missing);
 //   - Secret and ConfigMap volumes, materialised (keys as files, items and
-//     modes honoured) and mounted at their mount paths;
+//     modes honoured) and mounted read-only at their mount paths, and
+//     emptyDir volumes, an empty directory of the pod's, mounted writable
+//     (unless the mount says readOnly);
 //   - the service account token, made with the TokenRequest API for the pod
 //     template's serviceAccountName, with ca.crt and namespace, at
 //     /var/run/secrets/kubernetes.io/serviceaccount, and
@@ -28,6 +30,11 @@
 // outside the test's directory and no other process sees the mounts; the
 // overlaid directory shows its own filesystem only (mounts below it are not
 // visible to the process).
+//
+// Pod.Ready and Pod.Live run the container's readiness and liveness probes
+// once, as the kubelet's prober does (HTTP GET, TCP connect, gRPC health
+// Check), on the probes' host ports; the stand-in does not run them on its
+// own, and never restarts a container.
 //
 // Two deviations, because local processes share one network namespace:
 // every declared containerPort N is given a free host port P, and an
@@ -240,7 +247,9 @@ func (p *Pod) start() error {
 
 	// Volumes.
 	sources := map[string]string{} // volume name -> materialised directory
+	writable := map[string]bool{}  // emptyDir volumes
 	for _, v := range p.dep.Spec.Template.Spec.Volumes {
+		writable[v.Name] = v.EmptyDir != nil
 		dir := filepath.Join(root, "volumes", v.Name)
 		if err := materialise(ctx, cs, ns, v, dir); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
@@ -251,12 +260,12 @@ func (p *Pod) start() error {
 	for _, m := range ct.VolumeMounts {
 		src, ok := sources[m.Name]
 		if !ok {
-			return fmt.Errorf("volumeMount %q: no such volume (or not a Secret or ConfigMap one)", m.Name)
+			return fmt.Errorf("volumeMount %q: no such volume (or not a Secret, ConfigMap or emptyDir one)", m.Name)
 		}
 		if m.SubPath != "" {
 			src = filepath.Join(src, m.SubPath)
 		}
-		mounts = append(mounts, mount{src, m.MountPath})
+		mounts = append(mounts, mount{src: src, dst: m.MountPath, rw: writable[m.Name] && !m.ReadOnly})
 	}
 
 	// The service account token.
@@ -276,7 +285,7 @@ func (p *Pod) start() error {
 		if err := writeFiles(dir, files, 0o644); err != nil {
 			return err
 		}
-		mounts = append(mounts, mount{dir, ServiceAccountMountPath})
+		mounts = append(mounts, mount{src: dir, dst: ServiceAccountMountPath})
 	}
 
 	// Environment.
@@ -462,6 +471,8 @@ func materialise(ctx context.Context, cs kubernetes.Interface, ns string, v core
 		if v.ConfigMap.DefaultMode != nil {
 			mode = *v.ConfigMap.DefaultMode
 		}
+	case v.EmptyDir != nil:
+		return os.MkdirAll(dir, 0o777)
 	default:
 		return nil // other kinds are not supported; a mount of one fails
 	}
@@ -495,8 +506,12 @@ func writeFiles(dir string, files map[string][]byte, mode os.FileMode) error {
 	return nil
 }
 
-// mount is one volume's directory and its mount path.
-type mount struct{ src, dst string }
+// mount is one volume's directory and its mount path; rw for a writable
+// (emptyDir) one.
+type mount struct {
+	src, dst string
+	rw       bool
+}
 
 // mountScript returns the shell that, inside the private mount namespace,
 // overlays the deepest existing ancestor of each mount path, makes the
@@ -542,7 +557,10 @@ func mountScript(root string, mounts []mount) (string, error) {
 		fmt.Fprintf(&b, "mount -t overlay overlay -o %s %s\n", quote("lowerdir="+o+",upperdir="+up+",workdir="+work), quote(o))
 	}
 	for _, m := range mounts {
-		fmt.Fprintf(&b, "mkdir -p %s\nmount --bind %s %s\nmount -o remount,bind,ro %s\n", quote(m.dst), quote(m.src), quote(m.dst), quote(m.dst))
+		fmt.Fprintf(&b, "mkdir -p %s\nmount --bind %s %s\n", quote(m.dst), quote(m.src), quote(m.dst))
+		if !m.rw {
+			fmt.Fprintf(&b, "mount -o remount,bind,ro %s\n", quote(m.dst))
+		}
 	}
 	b.WriteString("exec \"$@\"\n")
 	return b.String(), nil
