@@ -70,10 +70,10 @@ echo "\$ cat ws/working-dir/cluster-resources/cs-redhat-operator-index-v4-16.yam
 cat "$work/ws/working-dir/cluster-resources/cs-redhat-operator-index-v4-16.yaml"
 echo "\$ grep olm-catalogs ws/working-dir/cluster-resources/hostedcluster-imagecontentsources.txt"
 grep olm-catalogs "$work/ws/working-dir/cluster-resources/hostedcluster-imagecontentsources.txt"
-echo "\$ hcpmirror verify -c isc.yaml -f ws -q && echo mirrored"
-"$bin" verify -c "$work/isc.yaml" -f "$work/ws" --graph-url "$graph" "${access[@]}" -q && echo "mirrored: every image the configuration names resolves through ws"
 kill "$up_pid"; up_pid=
-echo "(upstream stopped: from here on only the private registry serves)"
+echo "(upstream and update graph stopped: from here on only the private registry serves, as inside the data centre)"
+echo "\$ hcpmirror verify -c isc.yaml -f ws --graph-url $graph && echo mirrored"
+"$bin" verify -c "$work/isc.yaml" -f "$work/ws" --graph-url "$graph" "${access[@]}" && echo "mirrored: every image the configuration names resolves through ws"
 echo "\$ hcpmirror lint -f ws"
 "$bin" lint -f "$work/ws"
 echo "\$ hcpmirror verify --release $up/openshift-release-dev/ocp-release:4.16.3-x86_64 -f ws"

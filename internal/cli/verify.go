@@ -24,6 +24,8 @@ type verifyResult struct {
 	Images  []verifyImage  `json:"images"`
 	// Catalogs are verify -c's operator catalogs: which copy was read.
 	Catalogs []verifyCatalog `json:"catalogs,omitempty"`
+	// Notes say how verify -c found releases without the update service.
+	Notes []string `json:"notes,omitempty"`
 }
 
 type verifyRelease struct {
@@ -152,10 +154,11 @@ Exit status 1 if anything is missing.`,
 			bar.reading(cfg, image)
 			var rep *releaseinfo.VerifyReport
 			var reads []mirror.CatalogRead
+			var notes []string
 			if iscPath != "" {
 				var isr *mirror.ImageSetReport
-				if isr, err = verifyImageSet(cmd.Context(), p, cfg, catalogs.objs, iscPath, graphURL, reg, opts); err == nil {
-					rep, reads = &isr.VerifyReport, isr.Catalogs
+				if isr, err = verifyImageSet(cmd.Context(), p, cfg, catalogs.objs, sets.paths, iscPath, graphURL, reg, opts); err == nil {
+					rep, reads, notes = &isr.VerifyReport, isr.Catalogs, isr.Notes
 				}
 			} else {
 				rep, err = p.Verify(cmd.Context(), cfg, image, nil, opts)
@@ -166,6 +169,12 @@ Exit status 1 if anything is missing.`,
 			}
 			res := newVerifyResult(rep)
 			res.Catalogs = newVerifyCatalogs(reads)
+			res.Notes = notes
+			if out.is(formatText) && !quiet {
+				for _, n := range notes {
+					fmt.Fprintf(stderr, "note: %s\n", n)
+				}
+			}
 			switch {
 			case !out.is(formatText):
 				if err := out.print(cmd.OutOrStdout(), res, nil); err != nil {

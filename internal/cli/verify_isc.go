@@ -34,8 +34,14 @@ func (c *catalogObjects) take(objs []manifest.Object) []manifest.Object {
 // additional images and operator bundle and related images the
 // configuration names, checked through the mirrors, the catalogs read
 // through the given CatalogSources or mirror sets.
-func verifyImageSet(ctx context.Context, p *releaseinfo.Provider, cfg *mirrorset.Config, catalogs []mirror.CatalogObject, path, graphURL string, reg registryFlags, opts releaseinfo.VerifyOptions) (*mirror.ImageSetReport, error) {
+func verifyImageSet(ctx context.Context, p *releaseinfo.Provider, cfg *mirrorset.Config, catalogs []mirror.CatalogObject, inputs []string, path, graphURL string, reg registryFlags, opts releaseinfo.VerifyOptions) (*mirror.ImageSetReport, error) {
 	isc, _, err := imageset.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	// The -f directories' recorded graphs answer for an update service
+	// that is out of reach, as it is inside the data centre.
+	recorded, err := mirror.ReadRecordedGraphs(inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +51,7 @@ func verifyImageSet(ctx context.Context, p *releaseinfo.Provider, cfg *mirrorset
 	}
 	defer c.Close()
 	graphs := &cincinnati.Client{HTTP: &http.Client{Transport: graphTransport{tls: c.HTTPTransport()}}}
-	return mirror.VerifyImageSet(ctx, p, c, cfg, isc, mirror.VerifyImageSetOptions{Graphs: graphs, GraphURL: graphURL, Catalogs: catalogs, VerifyOptions: opts})
+	return mirror.VerifyImageSet(ctx, p, c, cfg, isc, mirror.VerifyImageSetOptions{Graphs: graphs, GraphURL: graphURL, Catalogs: catalogs, Recorded: recorded, VerifyOptions: opts})
 }
 
 // verifyCatalog is one operators entry's catalog in `verify -c -o json`:

@@ -65,6 +65,10 @@ func TestDiskNarrows(t *testing.T) {
 		t.Fatalf("mirror to disk: complete=%v, copied %d, want %d", rep.Complete(), rep.Copied, want)
 	}
 
+	// The layout's index holds the graph, for verify -c -f DIR offline.
+	if recorded, err := ReadRecordedGraphs([]string{dir}); err != nil || recorded.Len() != 1 {
+		t.Errorf("ReadRecordedGraphs(%s) = %d graphs, %v; want 1", dir, recorded.Len(), err)
+	}
 	l.upstream.Close()
 	d2m := l.options(DiskToMirror, dir)
 	d2m.Dir, d2m.GraphURL = dir, "http://127.0.0.1:1/graph"

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -152,4 +153,17 @@ func (l *lab) isc(t *testing.T, dir, body string) *imageset.ImageSetConfiguratio
 
 func (l *lab) options(mode Mode, ws string) Options {
 	return Options{Mode: mode, Client: l.client, Destination: l.dest.Addr + "/mirror", Workspace: ws, GraphURL: l.graphURL, Parallel: 8}
+}
+
+// closedAddr is a 127.0.0.1 address nothing listens on: a connection to it
+// is refused at once, as an update service out of reach may be.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

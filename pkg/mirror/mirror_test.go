@@ -142,6 +142,36 @@ func TestMirrorToMirror(t *testing.T) {
 	if want := 2*(testComponents+2) + 1; len(vr.Checks) != want || !vr.OK() {
 		t.Errorf("VerifyImageSet: %d checks (want %d), %d missing", len(vr.Checks), want, len(vr.Missing()))
 	}
+	// verify -c inside the data centre: the update service is out of
+	// reach, the graphs the mirror runs recorded in the workspace answer.
+	recorded, err := ReadRecordedGraphs([]string{ws, filepath.Join(ws, "no-such-file")})
+	if err != nil || recorded.Len() != 1 {
+		t.Fatalf("ReadRecordedGraphs(%s) = %d graphs, %v; want 1", ws, recorded.Len(), err)
+	}
+	offline := "http://" + closedAddr(t) + "/graph"
+	vr, err = VerifyImageSet(t.Context(), p, l.client, cfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: offline, Recorded: recorded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2*(testComponents+2) + 1; len(vr.Checks) != want || !vr.OK() {
+		t.Errorf("VerifyImageSet offline: %d checks (want %d), %d missing", len(vr.Checks), want, len(vr.Missing()))
+	}
+	if len(vr.Notes) != 1 || !strings.Contains(vr.Notes[0], "resolved from the update graph recorded by the mirror run in "+filepath.Join(ws, WorkingDir, StateDir, GraphsFile)) {
+		t.Errorf("VerifyImageSet offline notes = %q", vr.Notes)
+	}
+	for _, tc := range []struct {
+		name     string
+		recorded *RecordedGraphs
+		want     string
+	}{
+		{"nothing recorded", nil, "connect"},
+		{"no -f directory", &RecordedGraphs{}, "no update graph is recorded in the -f directories either"},
+	} {
+		_, err := VerifyImageSet(t.Context(), p, l.client, cfg, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: offline, Recorded: tc.recorded})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "mirror.platform.channels[0] (stable-4.16)") {
+			t.Errorf("%s: VerifyImageSet offline = %v, want an error naming the channel and %q", tc.name, err, tc.want)
+		}
+	}
 	empty, _ := mirrorset.Compile(nil)
 	vr, err = VerifyImageSet(t.Context(), p, l.client, empty, l.isc(t, ws, grown), VerifyImageSetOptions{GraphURL: l.graphURL})
 	if err != nil {

@@ -94,6 +94,8 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 	var dst Target
 	var images []Image
 	root := o.Destination
+	// fetched are the update graphs this run resolved channels with.
+	var fetched map[string]*cincinnati.Graph
 	switch o.Mode {
 	case MirrorToMirror, MirrorToDisk:
 		graphs := o.Graphs
@@ -101,6 +103,7 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 			graphs = &cincinnati.Client{}
 		}
 		rec := &recordingGraphs{next: graphs, got: map[string]*cincinnati.Graph{}}
+		fetched = rec.got
 		plan, err := NewPlan(ctx, isc, PlanOptions{Client: o.Client, Graphs: rec, GraphURL: o.GraphURL})
 		if err != nil {
 			return nil, err
@@ -192,6 +195,13 @@ func Run(ctx context.Context, isc *imageset.ImageSetConfiguration, o Options) (*
 	if o.Mode == MirrorToDisk {
 		rep.Notes = append(rep.Notes, "mirror to disk: cluster resources are written by the disk-to-mirror run, which knows the destination")
 		return rep, nil
+	}
+	// A disk layout keeps its graphs in its index; a registry-to-registry
+	// workspace keeps them beside its record, for verify -c offline.
+	if o.Mode == MirrorToMirror && !o.DryRun {
+		if err := ws.RememberGraphs(fetched); err != nil {
+			return rep, fmt.Errorf("recording the update graphs in %s: %w", o.Workspace, err)
+		}
 	}
 	var recs []Record
 	var err error

@@ -113,6 +113,10 @@ type VerifyImageSetOptions struct {
 	// inputs (see CatalogObjects): an operators entry that one of them
 	// serves is read from its image, as OLM in the cluster reads it.
 	Catalogs []CatalogObject
+	// Recorded are update graphs the mirror runs recorded (see
+	// ReadRecordedGraphs): a channel the update service cannot answer for
+	// is resolved from them, with a note.
+	Recorded *RecordedGraphs
 	releaseinfo.VerifyOptions
 }
 
@@ -122,6 +126,9 @@ type ImageSetReport struct {
 	releaseinfo.VerifyReport
 	// Catalogs has one entry per mirror.operators entry, in file order.
 	Catalogs []CatalogRead
+	// Notes say how releases were found when the update service could
+	// not be asked (a recorded graph was used).
+	Notes []string
 }
 
 // CatalogRead is how verify read one operators entry's catalog.
@@ -197,26 +204,23 @@ func VerifyImageSet(ctx context.Context, p *releaseinfo.Provider, c *registry.Cl
 	if pl.Release != "" {
 		refs = append(refs, pl.Release)
 	}
-	graphs := o.Graphs
-	if graphs == nil {
-		graphs = &cincinnati.Client{}
+	live := o.Graphs
+	if live == nil {
+		live = &cincinnati.Client{}
 	}
+	graphs := &fallbackGraphs{live: live, recorded: o.Recorded}
 	for ci, ch := range pl.Channels {
 		for _, arch := range pl.Archs() {
-			g, err := graphs.Graph(ctx, cincinnati.URL(o.GraphURL, ch.Type), ch.Name, arch)
+			nodes, err := channelNodes(ctx, graphs, cincinnati.URL(o.GraphURL, ch.Type), ci, ch, arch)
 			if err != nil {
-				return nil, fmt.Errorf("mirror.platform.channels[%d] (%s): %w", ci, ch.Name, err)
-			}
-			nodes, err := cincinnati.Select(g, cincinnati.Selection{MinVersion: ch.MinVersion, MaxVersion: ch.MaxVersion, ShortestPath: ch.ShortestPath, Full: ch.Full})
-			if err != nil {
-				return nil, fmt.Errorf("mirror.platform.channels[%d] (%s, %s): %w", ci, ch.Name, arch, err)
+				return nil, err
 			}
 			for _, n := range nodes {
 				refs = append(refs, n.Payload)
 			}
 		}
 	}
-	out := &ImageSetReport{}
+	out := &ImageSetReport{Notes: graphs.notes}
 	seen := map[string]bool{}
 	for _, ref := range refs {
 		if seen[ref] {
