@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/hcpmirror/hcpmirror/internal/catalogserver"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
@@ -23,7 +22,7 @@ func newCatalogServerCommand() *cobra.Command {
 	var opts catalogserver.RunOptions
 	var namespace string
 	var flagOverrides []string
-	var development bool
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "catalog-server --catalog-image REF",
 		Short: "Serve an OLM catalog image's registry API, as opm serve does, pulled through the mirrors",
@@ -44,7 +43,7 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 			if opts.CatalogImage == "" {
 				return usageErrorf("--catalog-image: required")
 			}
-			log := zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr()))
+			log := logs.logger(cmd.ErrOrStderr())
 			ctrl.SetLogger(log)
 			opts.Log = log.WithName("catalog-server")
 			mirrors, err := livemirrors.New(os.Getenv(hostedcluster.EnvName), flagOverrides, opts.Log)
@@ -88,6 +87,6 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 	f.StringArrayVar(&flagOverrides, "registry-overrides", nil,
 		"src=mirror,src2=mirror2 (HyperShift's format), used with OPENSHIFT_IMG_OVERRIDES while the hcpmirror-registries ConfigMap is absent; repeatable")
 	reg.register(cmd)
-	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
+	logs.register(f)
 	return cmd
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/hcpmirror/hcpmirror/internal/controller/ignitiontokens"
 	"github.com/hcpmirror/hcpmirror/internal/controlplaneoperator"
@@ -20,7 +19,7 @@ func newControlPlaneOperatorCommand() *cobra.Command {
 	var kube kubeFlags
 	var opts controlplaneoperator.Options
 	var flagOverrides []string
-	var development bool
+	var logs logFlags
 	var reg registryFlags
 	cmd := &cobra.Command{
 		Use:   "control-plane-operator",
@@ -38,7 +37,7 @@ NodePool, rotated.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{AnnotationStopsOnSignal: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctrl.SetLogger(zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr())))
+			ctrl.SetLogger(logs.logger(cmd.ErrOrStderr()))
 			flag, err := overrides.DecodeFlag(flagOverrides...)
 			if err != nil {
 				return fmt.Errorf("--registry-overrides: %w", err)
@@ -80,6 +79,6 @@ NodePool, rotated.`,
 	f.DurationVar(&opts.TokenRotation, "token-rotation-interval", ignitiontokens.DefaultRotation, "how often each NodePool's ignition token is replaced")
 	f.DurationVar(&opts.TokenGrace, "token-grace-period", ignitiontokens.DefaultGrace, "how long a replaced token is still accepted")
 	reg.registerTrust(cmd)
-	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
+	logs.register(f)
 	return cmd
 }

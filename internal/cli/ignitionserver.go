@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/internal/ignition"
@@ -24,7 +23,7 @@ func newIgnitionServerCommand() *cobra.Command {
 	var reg registryFlags
 	var opts ignition.Options
 	var serve ignition.ServeOptions
-	var development bool
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "ignition-server",
 		Short: "Serve NodePools' Ignition payloads in a hosted control plane namespace",
@@ -44,7 +43,7 @@ node architecture; amd64 by default.`,
 			if opts.Namespace == "" {
 				return usageErrorf("--namespace: empty, and POD_NAMESPACE is not set")
 			}
-			log := zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr()))
+			log := logs.logger(cmd.ErrOrStderr())
 			ctrl.SetLogger(log)
 			opts.Log = log.WithName("ignition-server")
 			opts.EnvOverrides = os.Getenv(hostedcluster.EnvName)
@@ -73,6 +72,6 @@ node architecture; amd64 by default.`,
 	f.Float64Var(&opts.Rate, "rate-limit", ignition.DefaultRate, "requests per second to /ignition per client IP (429 beyond)")
 	f.IntVar(&opts.Burst, "rate-burst", ignition.DefaultBurst, "requests per client IP allowed at once")
 	reg.registerTrust(cmd)
-	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
+	logs.register(f)
 	return cmd
 }

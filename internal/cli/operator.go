@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/hcpmirror/hcpmirror/internal/operator"
 	"github.com/hcpmirror/hcpmirror/pkg/overrides"
@@ -17,7 +16,7 @@ func newOperatorCommand() *cobra.Command {
 	var kube kubeFlags
 	var opts operator.Options
 	var static []string
-	var development bool
+	var logs logFlags
 	var reg registryFlags
 	cmd := &cobra.Command{
 		Use:   "operator",
@@ -39,7 +38,7 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{AnnotationStopsOnSignal: "true"}, // SIGTERM is how a pod stops
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctrl.SetLogger(zap.New(zap.UseDevMode(development), zap.WriteTo(cmd.ErrOrStderr())))
+			ctrl.SetLogger(logs.logger(cmd.ErrOrStderr()))
 			if len(static) > 0 {
 				m, err := overrides.DecodeFlag(static...)
 				if err != nil {
@@ -91,6 +90,6 @@ Install it with 'hcpmirror render | kubectl apply -f -'.`,
 		"keep the four OLM catalog pin annotations of HostedClusters annotated hcpmirror.io/pin-catalogs=true at the digests their tags have in the mirrors")
 	f.DurationVar(&opts.PinInterval, "pin-interval", operator.DefaultPinInterval, "how often --pin-catalogs re-resolves the catalog tags")
 	reg.registerTrust(cmd)
-	f.BoolVar(&development, "development", false, "human-readable logs instead of JSON")
+	logs.register(f)
 	return cmd
 }
