@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -43,9 +44,10 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	const layer = 1 << 20
 	store := t.TempDir()
-	up := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "upstream")))
-	dest := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest")))
-	destSkopeo := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-skopeo")))
+	var upKinds, destKinds, skopeoKinds requestKinds
+	up := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "upstream")), testreg.WithHandler(upKinds.wrap))
+	dest := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest")), testreg.WithHandler(destKinds.wrap))
+	destSkopeo := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-skopeo")), testreg.WithHandler(skopeoKinds.wrap))
 	dest16 := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-16")))
 	l := &lab{upstream: up, dest: dest, releases: map[string]*synthrelease.Published{}}
 	l.graphs = newGraphs()
@@ -105,8 +107,13 @@ func TestBenchmarkMirror(t *testing.T) {
 	ws := filepath.Join(dir, "ws")
 	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
 	cpu0, up0, dest0 := selfCPU(), up.Requests(), dest.Requests()
-	cold, rep := runTimed(t, bin, args...)
+	upKinds.reset()
+	stopProfile := profileCold(t)
+	pbin, pargs := profiled(t, "cli", bin, args)
+	cold, rep := runTimed(t, pbin, pargs...)
+	stopProfile()
 	regCPU := selfCPU() - cpu0
+	coldUp, coldDest := upKinds.String(), destKinds.String()
 	upReq, destReq := up.Requests()-up0, dest.Requests()-dest0
 	var r Report
 	if err := json.Unmarshal(rep, &r); err != nil {
@@ -115,7 +122,11 @@ func TestBenchmarkMirror(t *testing.T) {
 	if !r.Complete() {
 		t.Fatalf("cold run incomplete: %d failed", r.Failed)
 	}
-	warm, rep2 := runTimed(t, bin, args...)
+	upKinds.reset()
+	destKinds.reset()
+	pbin, pargs = profiled(t, "cli-no-change", bin, args)
+	warm, rep2 := runTimed(t, pbin, pargs...)
+	warmUp, warmDest := upKinds.String(), destKinds.String()
 	var r2 Report
 	_ = json.Unmarshal(rep2, &r2)
 
@@ -147,19 +158,28 @@ func TestBenchmarkMirror(t *testing.T) {
 	unique := uniqueBytes(t, up, r)
 	t.Logf("workload: %d images, %.1f MiB of unique blobs", len(r.Results), float64(unique)/(1<<20))
 	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB; requests: %d to the upstream, %d to the mirror", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10, upReq, destReq)
+	t.Logf("  upstream: %s", coldUp)
+	t.Logf("  mirror: %s", coldDest)
 	t.Logf("  CPU: hcpmirror %v, the three registries (this process) %v, over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), cold.d.Round(time.Millisecond), runtime.NumCPU())
 	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
 	c16, _ := runTimed(t, bin, args16...)
 	t.Logf("hcpmirror cold --parallel 16: %v", c16.d.Round(time.Millisecond))
 	t.Logf("hcpmirror no-change: %v (%.1f%% of cold), %d present", warm.d.Round(time.Millisecond), 100*warm.d.Seconds()/cold.d.Seconds(), r2.Present)
+	t.Logf("  upstream: %s", warmUp)
+	t.Logf("  mirror: %s", warmDest)
 
 	if sk, err := exec.LookPath("skopeo"); err != nil {
 		t.Logf("skopeo not installed: no comparison (apt-get install -y skopeo)")
 	} else {
 		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", syncFile, destSkopeo.Addr + "/skopeo"}
 		sup0 := up.Requests()
+		upKinds.reset()
+		scpu0 := selfCPU()
 		scold, _ := runTimed(t, sk, sargs...)
+		t.Logf("  CPU: skopeo %v, the registries %v, over %v wall", scold.cpu.Round(time.Millisecond), (selfCPU() - scpu0).Round(time.Millisecond), scold.d.Round(time.Millisecond))
 		t.Logf("skopeo requests: %d to the upstream, %d to the mirror", up.Requests()-sup0, destSkopeo.Requests())
+		t.Logf("  upstream: %s", upKinds.String())
+		t.Logf("  mirror: %s", skopeoKinds.String())
 		swarm, _ := runTimed(t, sk, sargs...)
 		t.Logf("skopeo sync cold: %v (hcpmirror %.1fx faster), max RSS %d MiB", scold.d.Round(time.Millisecond), scold.d.Seconds()/cold.d.Seconds(), scold.rss>>10)
 		t.Logf("skopeo sync no-change: %v (%.1f%% of its cold)", swarm.d.Round(time.Millisecond), 100*swarm.d.Seconds()/scold.d.Seconds())
@@ -188,6 +208,86 @@ func TestBenchmarkMirror(t *testing.T) {
 	writeBytes(t, a, unique)
 	cp, _ := runTimed(t, "sh", "-c", "cp -r "+a+" "+b+" && sync")
 	t.Logf("bound, cp -r + sync of %.1f MiB: %v (hcpmirror cold at %.0f%% of it)", float64(unique)/(1<<20), cp.d.Round(time.Millisecond), 100*cp.d.Seconds()/cold.d.Seconds())
+}
+
+// HCPMIRROR_BENCH_PROFILE=DIR profiles the cold run: DIR/registries.pprof
+// is this process (the three registries) during it, and DIR/cli.perf the
+// CLI process, recorded by perf(1) when it is installed (read it with
+// `perf report -i DIR/cli.perf`). The peak RSS of a profiled run is perf's,
+// not the CLI's.
+func profileCold(t *testing.T) func() {
+	dir := os.Getenv("HCPMIRROR_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "registries.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatalf("profiling the registries (drop -test.cpuprofile): %v", err)
+	}
+	// The machine's CPU use over the run, every 100 ms: a copy bound by
+	// CPU keeps it near 100%, one bound by latency leaves it idle.
+	done := make(chan struct{})
+	var timeline strings.Builder
+	go func() {
+		busy0, total0 := machineCPU()
+		for start := time.Now(); ; {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			busy, total := machineCPU()
+			if total > total0 {
+				fmt.Fprintf(&timeline, "%.1f %3.0f%%\n", time.Since(start).Seconds(), 100*float64(busy-busy0)/float64(total-total0))
+			}
+			busy0, total0 = busy, total
+		}
+	}()
+	return func() {
+		close(done)
+		pprof.StopCPUProfile()
+		f.Close()
+		_ = os.WriteFile(filepath.Join(dir, "cpu.txt"), []byte(timeline.String()), 0o644)
+	}
+}
+
+// machineCPU reads the busy and total jiffies of all CPUs from /proc/stat.
+func machineCPU() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		var v int64
+		fmt.Sscan(f, &v)
+		total += v
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return busy, total
+}
+
+// profiled runs bin under perf(1), recording DIR/name.perf, when
+// HCPMIRROR_BENCH_PROFILE=DIR is set and perf is installed.
+func profiled(t *testing.T, name, bin string, args []string) (string, []string) {
+	dir := os.Getenv("HCPMIRROR_BENCH_PROFILE")
+	if dir == "" {
+		return bin, args
+	}
+	perf, err := exec.LookPath("perf")
+	if err != nil {
+		t.Logf("perf not installed: the CLI is not profiled")
+		return bin, args
+	}
+	return perf, append([]string{"record", "-g", "-q", "-o", filepath.Join(dir, name+".perf"), "--", bin}, args...)
 }
 
 type timed struct {

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,41 +24,75 @@ import (
 // requests a local registry's CPU is bound by; whether the blob is there
 // is asked by the POST that opens the upload.
 func TestColdRequests(t *testing.T) {
-	var mu sync.Mutex
-	counts := map[string]int{}
-	wrap := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			kind := "other"
-			switch {
-			case strings.Contains(r.URL.Path, "/manifests/"):
-				kind = "manifest"
-			case strings.Contains(r.URL.Path, "/blobs/uploads"):
-				kind = "upload"
-			case strings.Contains(r.URL.Path, "/blobs/"):
-				kind = "blob"
-			}
-			mu.Lock()
-			counts[r.Method+" "+kind]++
-			mu.Unlock()
-			next.ServeHTTP(w, r)
-		})
-	}
-	l := newLabWith(t, nil, []testreg.Option{testreg.WithHandler(wrap)}, 24, "4.16.3")
+	counts := &requestKinds{}
+	l := newLabWith(t, nil, []testreg.Option{testreg.WithHandler(counts.wrap)}, 24, "4.16.3")
 	ws := t.TempDir()
 	rep, err := Run(t.Context(), l.isc(t, ws, iscHead), l.options(MirrorToMirror, ws))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d images, copied %d: %v", len(rep.Results), rep.Copied, counts)
-	if got := counts["HEAD manifest"]; got != len(rep.Results) {
+	c := counts.snapshot()
+	if got := c["HEAD manifest"]; got != len(rep.Results) {
 		t.Errorf("%d manifest HEADs for %d images, want one each", got, len(rep.Results))
 	}
-	if got := counts["PATCH upload"]; got != 0 {
+	if got := c["PATCH upload"]; got != 0 {
 		t.Errorf("%d PATCH uploads, want every blob in one PUT", got)
 	}
-	if counts["PUT upload"] == 0 || counts["POST upload"] < counts["PUT upload"] || counts["HEAD blob"] > counts["POST upload"]-counts["PUT upload"] {
-		t.Errorf("uploads: %v, want a POST (mount probe) and a PUT per blob, a HEAD only for cross-repository mounts", counts)
+	if c["PUT upload"] == 0 || c["POST upload"] < c["PUT upload"] || c["HEAD blob"] > c["POST upload"]-c["PUT upload"] {
+		t.Errorf("uploads: %v, want a POST (mount probe) and a PUT per blob, a HEAD only for cross-repository mounts", c)
 	}
+}
+
+// requestKinds counts requests by method and kind (manifest, blob, upload)
+// in front of a registry.
+type requestKinds struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (k *requestKinds) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := "other"
+		switch {
+		case strings.Contains(r.URL.Path, "/manifests/"):
+			kind = "manifest"
+		case strings.Contains(r.URL.Path, "/blobs/uploads"):
+			kind = "upload"
+		case strings.Contains(r.URL.Path, "/blobs/"):
+			kind = "blob"
+		}
+		k.mu.Lock()
+		if k.counts == nil {
+			k.counts = map[string]int{}
+		}
+		k.counts[r.Method+" "+kind]++
+		k.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// snapshot is the counts so far; reset forgets them.
+func (k *requestKinds) snapshot() map[string]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return maps.Clone(k.counts)
+}
+
+func (k *requestKinds) reset() {
+	k.mu.Lock()
+	k.counts = nil
+	k.mu.Unlock()
+}
+
+func (k *requestKinds) String() string {
+	c := k.snapshot()
+	keys := slices.Sorted(maps.Keys(c))
+	parts := make([]string, len(keys))
+	for i, key := range keys {
+		parts[i] = fmt.Sprintf("%s %d", key, c[key])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // TestUploadProbe: a blob the repository holds is found by the POST that
