@@ -106,15 +106,22 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	ws := filepath.Join(dir, "ws")
 	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
-	cpu0, up0, dest0 := selfCPU(), up.Requests(), dest.Requests()
+	cpu0, up0, dest0, flt0 := selfCPU(), up.Requests(), dest.Requests(), selfFaults()
+	upConn0 := up.Connections()
 	upKinds.reset()
+	destKinds.trace = os.Getenv("HCPMIRROR_BENCH_PROFILE") != ""
+	coldStart := time.Now()
 	stopProfile := profileCold(t)
 	pbin, pargs := profiled(t, "cli", bin, args)
 	cold, rep := runTimed(t, pbin, pargs...)
 	stopProfile()
-	regCPU := selfCPU() - cpu0
+	if destKinds.trace {
+		_ = os.WriteFile(filepath.Join(os.Getenv("HCPMIRROR_BENCH_PROFILE"), "mirror-requests.txt"), []byte(destKinds.timeline(coldStart, 100*time.Millisecond)), 0o644)
+	}
+	regCPU, regFaults := selfCPU()-cpu0, selfFaults()-flt0
 	coldUp, coldDest := upKinds.String(), destKinds.String()
 	upReq, destReq := up.Requests()-up0, dest.Requests()-dest0
+	upConn, destConn := up.Connections()-upConn0, dest.Connections()
 	var r Report
 	if err := json.Unmarshal(rep, &r); err != nil {
 		t.Fatalf("report: %v\n%s", err, rep)
@@ -158,9 +165,9 @@ func TestBenchmarkMirror(t *testing.T) {
 	unique := uniqueBytes(t, up, r)
 	t.Logf("workload: %d images, %.1f MiB of unique blobs", len(r.Results), float64(unique)/(1<<20))
 	t.Logf("hcpmirror cold: %v (%.1f MiB sent, %.0f MiB/s), max RSS %d MiB; requests: %d to the upstream, %d to the mirror", cold.d.Round(time.Millisecond), float64(r.Bytes)/(1<<20), float64(r.Bytes)/(1<<20)/cold.d.Seconds(), cold.rss>>10, upReq, destReq)
-	t.Logf("  upstream: %s", coldUp)
-	t.Logf("  mirror: %s", coldDest)
-	t.Logf("  CPU: hcpmirror %v, the three registries (this process) %v, over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), cold.d.Round(time.Millisecond), runtime.NumCPU())
+	t.Logf("  upstream: %s; %d connections", coldUp, upConn)
+	t.Logf("  mirror: %s; %d connections", coldDest, destConn)
+	t.Logf("  CPU: hcpmirror %v, the registries (this process) %v (%d page faults), over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), regFaults, cold.d.Round(time.Millisecond), runtime.NumCPU())
 	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
 	c16, _ := runTimed(t, bin, args16...)
 	t.Logf("hcpmirror cold --parallel 16: %v", c16.d.Round(time.Millisecond))
@@ -172,14 +179,14 @@ func TestBenchmarkMirror(t *testing.T) {
 		t.Logf("skopeo not installed: no comparison (apt-get install -y skopeo)")
 	} else {
 		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", syncFile, destSkopeo.Addr + "/skopeo"}
-		sup0 := up.Requests()
+		sup0, supConn0 := up.Requests(), up.Connections()
 		upKinds.reset()
-		scpu0 := selfCPU()
+		scpu0, sflt0 := selfCPU(), selfFaults()
 		scold, _ := runTimed(t, sk, sargs...)
-		t.Logf("  CPU: skopeo %v, the registries %v, over %v wall", scold.cpu.Round(time.Millisecond), (selfCPU() - scpu0).Round(time.Millisecond), scold.d.Round(time.Millisecond))
+		t.Logf("  CPU: skopeo %v, the registries %v (%d page faults), over %v wall", scold.cpu.Round(time.Millisecond), (selfCPU() - scpu0).Round(time.Millisecond), selfFaults()-sflt0, scold.d.Round(time.Millisecond))
 		t.Logf("skopeo requests: %d to the upstream, %d to the mirror", up.Requests()-sup0, destSkopeo.Requests())
-		t.Logf("  upstream: %s", upKinds.String())
-		t.Logf("  mirror: %s", skopeoKinds.String())
+		t.Logf("  upstream: %s; %d connections", upKinds.String(), up.Connections()-supConn0)
+		t.Logf("  mirror: %s; %d connections", skopeoKinds.String(), destSkopeo.Connections())
 		swarm, _ := runTimed(t, sk, sargs...)
 		t.Logf("skopeo sync cold: %v (hcpmirror %.1fx faster), max RSS %d MiB", scold.d.Round(time.Millisecond), scold.d.Seconds()/cold.d.Seconds(), scold.rss>>10)
 		t.Logf("skopeo sync no-change: %v (%.1f%% of its cold)", swarm.d.Round(time.Millisecond), 100*swarm.d.Seconds()/scold.d.Seconds())
@@ -211,10 +218,11 @@ func TestBenchmarkMirror(t *testing.T) {
 }
 
 // HCPMIRROR_BENCH_PROFILE=DIR profiles the cold run: DIR/registries.pprof
-// is this process (the three registries) during it, and DIR/cli.perf the
-// CLI process, recorded by perf(1) when it is installed (read it with
-// `perf report -i DIR/cli.perf`). The peak RSS of a profiled run is perf's,
-// not the CLI's.
+// is this process (the registries) during it, DIR/cpu.txt its CPU
+// timeline, DIR/mirror-requests.txt the mirror's requests in flight and
+// bytes received over time; with HCPMIRROR_BENCH_PERF=1 too, DIR/cli.perf and
+// DIR/cli-no-change.perf are the CLI's, recorded by perf(1) (read them with
+// `perf report -i`).
 func profileCold(t *testing.T) func() {
 	dir := os.Getenv("HCPMIRROR_BENCH_PROFILE")
 	if dir == "" {
@@ -230,23 +238,35 @@ func profileCold(t *testing.T) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		t.Fatalf("profiling the registries (drop -test.cpuprofile): %v", err)
 	}
-	// The machine's CPU use over the run, every 100 ms: a copy bound by
-	// CPU keeps it near 100%, one bound by latency leaves it idle.
+	// CPU use over the run, every 100 ms, in % of one CPU: the machine's
+	// (all processes; 100% is one CPU), this process's (the registries)
+	// and the CLI's. A copy bound by CPU keeps the machine near its total,
+	// one bound by latency leaves it idle; a tail shows as the CLI and the
+	// registries falling off before the end.
 	done := make(chan struct{})
 	var timeline strings.Builder
+	timeline.WriteString("seconds machine registries cli\n")
 	go func() {
+		tick := time.Duration(100 * time.Millisecond)
 		busy0, total0 := machineCPU()
-		for start := time.Now(); ; {
+		reg0, cli0 := selfCPU(), cliCPU()
+		start := time.Now()
+		for last := start; ; {
 			select {
 			case <-done:
 				return
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(tick):
 			}
 			busy, total := machineCPU()
+			reg, cli := selfCPU(), cliCPU()
+			now := time.Now()
 			if total > total0 {
-				fmt.Fprintf(&timeline, "%.1f %3.0f%%\n", time.Since(start).Seconds(), 100*float64(busy-busy0)/float64(total-total0))
+				el := float64(now.Sub(last))
+				fmt.Fprintf(&timeline, "%.1f %3.0f%% %3.0f%% %3.0f%%\n", now.Sub(start).Seconds(),
+					100*float64(runtime.NumCPU())*float64(busy-busy0)/float64(total-total0),
+					100*float64(reg-reg0)/el, 100*float64(max(0, cli-cli0))/el)
 			}
-			busy0, total0 = busy, total
+			busy0, total0, reg0, cli0, last = busy, total, reg, cli, now
 		}
 	}()
 	return func() {
@@ -255,6 +275,27 @@ func profileCold(t *testing.T) func() {
 		f.Close()
 		_ = os.WriteFile(filepath.Join(dir, "cpu.txt"), []byte(timeline.String()), 0o644)
 	}
+}
+
+// cliCPU is the CPU time of the running hcpmirror processes.
+func cliCPU() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(b), "(hcpmirror)") {
+			continue
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		fields := strings.Fields(rest)
+		if len(fields) > 12 {
+			var u, s int64
+			fmt.Sscan(fields[11], &u)
+			fmt.Sscan(fields[12], &s)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
 // machineCPU reads the busy and total jiffies of all CPUs from /proc/stat.
@@ -276,10 +317,11 @@ func machineCPU() (busy, total int64) {
 }
 
 // profiled runs bin under perf(1), recording DIR/name.perf, when
-// HCPMIRROR_BENCH_PROFILE=DIR is set and perf is installed.
+// HCPMIRROR_BENCH_PROFILE=DIR and HCPMIRROR_BENCH_PERF=1 are set and perf
+// is installed. The wall time and peak RSS of a run under perf are perf's.
 func profiled(t *testing.T, name, bin string, args []string) (string, []string) {
 	dir := os.Getenv("HCPMIRROR_BENCH_PROFILE")
-	if dir == "" {
+	if dir == "" || os.Getenv("HCPMIRROR_BENCH_PERF") == "" {
 		return bin, args
 	}
 	perf, err := exec.LookPath("perf")
@@ -301,6 +343,13 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfFaults is this process's minor page faults so far.
+func selfFaults() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Minflt
 }
 
 func runTimed(t *testing.T, bin string, args ...string) (timed, []byte) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -49,6 +50,17 @@ func TestColdRequests(t *testing.T) {
 type requestKinds struct {
 	mu     sync.Mutex
 	counts map[string]int
+	// With trace set, every request is also recorded in events.
+	trace  bool
+	events []requestEvent
+}
+
+// requestEvent is one request: when it arrived and ended, its kind and
+// the body bytes it carried.
+type requestEvent struct {
+	start, end time.Time
+	kind       string
+	bytes      int64
 }
 
 func (k *requestKinds) wrap(next http.Handler) http.Handler {
@@ -67,9 +79,59 @@ func (k *requestKinds) wrap(next http.Handler) http.Handler {
 			k.counts = map[string]int{}
 		}
 		k.counts[r.Method+" "+kind]++
+		trace := k.trace
 		k.mu.Unlock()
+		if !trace {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
 		next.ServeHTTP(w, r)
+		k.mu.Lock()
+		k.events = append(k.events, requestEvent{start: start, end: time.Now(), kind: r.Method + " " + kind, bytes: max(0, r.ContentLength)})
+		k.mu.Unlock()
 	})
+}
+
+// timeline is, per step from start, the requests in flight (on average)
+// and the MiB received in requests that ended in that step.
+func (k *requestKinds) timeline(start time.Time, step time.Duration) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var busy []time.Duration
+	var bytes []int64
+	grow := func(i int) {
+		for len(busy) <= i {
+			busy = append(busy, 0)
+			bytes = append(bytes, 0)
+		}
+	}
+	for _, e := range k.events {
+		if e.end.Before(start) {
+			continue
+		}
+		grow(int(e.end.Sub(start) / step))
+		bytes[int(e.end.Sub(start)/step)] += e.bytes
+		t := e.start
+		if t.Before(start) {
+			t = start
+		}
+		for t.Before(e.end) {
+			i := int(t.Sub(start) / step)
+			next := start.Add(time.Duration(i+1) * step)
+			if next.After(e.end) {
+				next = e.end
+			}
+			busy[i] += next.Sub(t)
+			t = next
+		}
+	}
+	var b strings.Builder
+	b.WriteString("seconds in-flight MiB-received\n")
+	for i := range busy {
+		fmt.Fprintf(&b, "%.1f %5.1f %6.1f\n", (time.Duration(i) * step).Seconds(), float64(busy[i])/float64(step), float64(bytes[i])/(1<<20))
+	}
+	return b.String()
 }
 
 // snapshot is the counts so far; reset forgets them.
