@@ -22,8 +22,9 @@ import (
 
 // TestColdRequests: a cold copy asks each tag once (no second HEAD after
 // the up-front check) and uploads each blob in one PUT (no PATCH), the
-// requests a local registry's CPU is bound by; whether the blob is there
-// is asked by the POST that opens the upload.
+// requests a local registry's CPU is bound by; whether the blob is there,
+// or can be mounted from another repository, is asked by the POST that
+// opens the upload, never by a HEAD.
 func TestColdRequests(t *testing.T) {
 	counts := &requestKinds{}
 	l := newLabWith(t, nil, []testreg.Option{testreg.WithHandler(counts.wrap)}, 24, "4.16.3")
@@ -178,6 +179,69 @@ func TestUploadProbe(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Errorf("source opened %d times, want 1", opened)
+	}
+}
+
+// TestUploadMount: a blob this run put into one repository is mounted into
+// another by the POST alone: nothing read from the source, nothing sent, no
+// HEAD; a registry that refuses mount parameters gets the blob uploaded.
+func TestUploadMount(t *testing.T) {
+	refuseMounts := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Query().Has("mount") {
+				http.Error(w, `{"errors":[{"code":"UNSUPPORTED","message":"no mounts here"}]}`, http.StatusBadRequest)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	blob := []byte("a base layer shared by two repositories")
+	d := v1.Descriptor{Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(blob))}, Size: int64(len(blob)), MediaType: types.OCILayer}
+	for _, tc := range []struct {
+		name      string
+		mw        []testreg.Middleware
+		wantBytes int64 // sent for the second repository
+		wantOpens int
+		wantReqs  map[string]int // for the second repository
+	}{
+		{name: "mounted", wantBytes: 0, wantOpens: 1, wantReqs: map[string]int{"POST upload": 1}},
+		{name: "mounts refused", mw: []testreg.Middleware{refuseMounts}, wantBytes: int64(len(blob)), wantOpens: 2, wantReqs: map[string]int{"POST upload": 2, "PUT upload": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kinds := &requestKinds{}
+			dest := testreg.Start(t, testreg.WithHandler(append([]testreg.Middleware{kinds.wrap}, tc.mw...)...))
+			tgt, err := NewRegistryTarget(t.Context(), mustClient(t, dest), dest.Addr+"/m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opens := 0
+			open := func() (io.ReadCloser, error) { opens++; return io.NopCloser(bytes.NewReader(blob)), nil }
+			if _, err := tgt.PutBlob(t.Context(), "a/b", d, open); err != nil {
+				t.Fatal(err)
+			}
+			kinds.reset()
+			n, err := tgt.PutBlob(t.Context(), "a/c", d, open)
+			if err != nil || n != tc.wantBytes {
+				t.Errorf("second repository: %d bytes sent, %v; want %d", n, err, tc.wantBytes)
+			}
+			if opens != tc.wantOpens {
+				t.Errorf("source opened %d times, want %d", opens, tc.wantOpens)
+			}
+			got := kinds.snapshot()
+			delete(got, "GET other") // the ping of a new repository's session
+			if !maps.Equal(got, tc.wantReqs) {
+				t.Errorf("requests for the second repository: %v, want %v", got, tc.wantReqs)
+			}
+			resp, err := http.Get(dest.URL() + "/v2/m/a/c/blobs/" + d.Digest.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got2, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got2, blob) {
+				t.Errorf("blob in the second repository: %s, %d bytes; want the blob", resp.Status, len(got2))
+			}
+		})
 	}
 }
 
