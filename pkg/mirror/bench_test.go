@@ -211,8 +211,20 @@ func TestBenchmarkMirror(t *testing.T) {
 	if err := os.WriteFile(hugeISC, []byte("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n  - name: "+up.Addr+"/bench/huge:1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	hcpu0 := selfCPU()
+	stopProfile = profileRun(t, "registries-huge.pprof")
 	hr, _ := runTimed(t, bin, "mirror", "-c", hugeISC, "--workspace", filepath.Join(dir, "ws-huge"), "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "docker://"+dest.Addr+"/hcp")
+	hugeRegCPU := selfCPU() - hcpu0
+	stopProfile()
 	t.Logf("hcpmirror, one image with a 256 MiB layer: %v, max RSS %d MiB (release run with 40 MiB layers: %d MiB)", hr.d.Round(time.Millisecond), hr.rss>>10, cold.rss>>10)
+	// What the registries' CPU goes to: the huge layer is nearly all
+	// bytes, a handful of requests; at its cost per byte, the rest of the
+	// cold run's registry CPU is the cost of its requests.
+	perMiB := hugeRegCPU.Seconds() / 256
+	byteCPU := perMiB * float64(unique) / (1 << 20)
+	reqs := upReq + destReq
+	t.Logf("  the registries' CPU: %.2fs for the 256 MiB layer (%.1f ms/MiB, hcpmirror %.1f ms/MiB); at that rate the cold run's bytes cost them %.2fs of their %.2fs, its %d requests the other %.2fs (%.1f ms each)",
+		hugeRegCPU.Seconds(), 1000*perMiB, 1000*hr.cpu.Seconds()/256, byteCPU, regCPU.Seconds(), reqs, regCPU.Seconds()-byteCPU, 1000*(regCPU.Seconds()-byteCPU)/float64(reqs))
 
 	// The bound: the same unique bytes copied file to file on this disk.
 	a, b := filepath.Join(dir, "bytes-a"), filepath.Join(dir, "bytes-b")
@@ -222,7 +234,8 @@ func TestBenchmarkMirror(t *testing.T) {
 }
 
 // HCPMIRROR_BENCH_PROFILE=DIR profiles the cold run: DIR/registries.pprof
-// is this process (the registries) during it, DIR/cpu.txt its CPU
+// is this process (the registries) during it (DIR/registries-huge.pprof
+// during the copy of the 256 MiB layer), DIR/cpu.txt its CPU
 // timeline, DIR/mirror-requests.txt the mirror's requests in flight and
 // bytes received over time; with HCPMIRROR_BENCH_PERF=1 too, DIR/cli.perf and
 // DIR/cli-no-change.perf are the CLI's, recorded by perf(1) (read them with
@@ -232,16 +245,7 @@ func profileCold(t *testing.T) func() {
 	if dir == "" {
 		return func() {}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(dir, "registries.pprof"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		t.Fatalf("profiling the registries (drop -test.cpuprofile): %v", err)
-	}
+	stopCPU := profileRun(t, "registries.pprof")
 	// CPU use over the run, every 100 ms, in % of one CPU: the machine's
 	// (all processes; 100% is one CPU), this process's (the registries)
 	// and the CLI's. A copy bound by CPU keeps the machine near its total,
@@ -275,8 +279,7 @@ func profileCold(t *testing.T) func() {
 	}()
 	return func() {
 		close(done)
-		pprof.StopCPUProfile()
-		f.Close()
+		stopCPU()
 		_ = os.WriteFile(filepath.Join(dir, "cpu.txt"), []byte(timeline.String()), 0o644)
 	}
 }
@@ -318,6 +321,30 @@ func machineCPU() (busy, total int64) {
 		}
 	}
 	return busy, total
+}
+
+// profileRun starts a CPU profile of this process (the registries) into
+// HCPMIRROR_BENCH_PROFILE/name when that is set; the function returned
+// stops it.
+func profileRun(t *testing.T, name string) func() {
+	dir := os.Getenv("HCPMIRROR_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatalf("profiling the registries (drop -test.cpuprofile): %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // profiled runs bin under perf(1), recording DIR/name.perf, when
