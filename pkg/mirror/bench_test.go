@@ -15,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -34,6 +37,9 @@ import (
 //
 //	HCPMIRROR_BENCH=1 go test ./pkg/mirror -run TestBenchmarkMirror -v
 //
+// HCPMIRROR_BENCH_TLS=1 runs the registries over HTTPS;
+// HCPMIRROR_BENCH_PROFILE=DIR writes profiles (see profileCold).
+//
 // The workload is a 190-component synthetic release (one base layer shared
 // by all components, 1-2 own layers of 1 MiB each, a few manifest lists),
 // its KubeVirt image, and four additional images sharing a 40 MiB base layer
@@ -44,11 +50,35 @@ func TestBenchmarkMirror(t *testing.T) {
 	}
 	const layer = 1 << 20
 	store := t.TempDir()
+	// HCPMIRROR_BENCH_TLS=1 runs every registry over HTTPS, as mirrors
+	// run in practice: both tools then trust the registries' CAs instead
+	// of speaking plain HTTP to them.
+	tlsMode := os.Getenv("HCPMIRROR_BENCH_TLS") != ""
+	startReg := func(dir string, opts ...testreg.Option) *testreg.Registry {
+		opts = append(opts, testreg.WithDataDir(filepath.Join(store, dir)))
+		if tlsMode {
+			opts = append(opts, testreg.WithTLS())
+		}
+		return testreg.Start(t, opts...)
+	}
+	// trust is the CLI's flags for reaching regs.
+	trust := func(regs ...*testreg.Registry) []string {
+		var f []string
+		for _, r := range regs {
+			if tlsMode {
+				f = append(f, "--ca-file", r.CAFile)
+			} else {
+				f = append(f, "--insecure-registry", r.Addr)
+			}
+		}
+		return f
+	}
 	var upKinds, destKinds, skopeoKinds requestKinds
-	up := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "upstream")), testreg.WithHandler(upKinds.wrap))
-	dest := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest")), testreg.WithHandler(destKinds.wrap))
-	destSkopeo := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-skopeo")), testreg.WithHandler(skopeoKinds.wrap))
-	dest16 := testreg.Start(t, testreg.WithDataDir(filepath.Join(store, "dest-16")))
+	up := startReg("upstream", testreg.WithHandler(upKinds.wrap))
+	dest := startReg("dest", testreg.WithHandler(destKinds.wrap))
+	destSkopeo := startReg("dest-skopeo", testreg.WithHandler(skopeoKinds.wrap))
+	dest16 := startReg("dest-16")
+	t.Logf("registries over %s", up.Scheme())
 	l := &lab{upstream: up, dest: dest, releases: map[string]*synthrelease.Published{}}
 	l.graphs = newGraphs()
 	srv := startGraph(t, l.graphs)
@@ -56,6 +86,7 @@ func TestBenchmarkMirror(t *testing.T) {
 	start := time.Now()
 	pub, err := synthrelease.Publish(t.Context(), synthrelease.PublishOptions{
 		Destination: up.Addr, Components: synthrelease.DefaultComponentCount, LayerSize: layer, Seed: 7,
+		RemoteOptions:  mustClient(t, up).RemoteOptions(t.Context()),
 		ComponentsRepo: "openshift-release-dev/ocp-v4.0-art-dev", ReleaseRepo: "openshift-release-dev/ocp-release",
 		EditManifests: func(files map[string][]byte) error {
 			for _, f := range []string{release.ImageReferencesFile, release.BootImagesFile} {
@@ -84,7 +115,7 @@ func TestBenchmarkMirror(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref := fmt.Sprintf("%s/bench/big-%d:1", up.Addr, i)
-		push(t, ref, img)
+		pushTo(t, up, ref, img)
 		extra = append(extra, ref)
 	}
 	t.Logf("workload published in %v", time.Since(start).Round(time.Millisecond))
@@ -105,7 +136,7 @@ func TestBenchmarkMirror(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws := filepath.Join(dir, "ws")
-	args := []string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "-o", "json", "docker://" + dest.Addr + "/hcp"}
+	args := append(append([]string{"mirror", "-c", isc, "--workspace", ws, "--graph-url", l.graphURL}, trust(up, dest)...), "-q", "-o", "json", "docker://"+dest.Addr+"/hcp")
 	cpu0, up0, dest0, flt0 := selfCPU(), up.Requests(), dest.Requests(), selfFaults()
 	upConn0 := up.Connections()
 	upKinds.reset()
@@ -148,7 +179,11 @@ func TestBenchmarkMirror(t *testing.T) {
 		repos[repo] = append(repos[repo], strings.TrimLeft(ref, ":@"))
 	}
 	var y strings.Builder
-	fmt.Fprintf(&y, "%s:\n  tls-verify: false\n  images:\n", up.Addr)
+	if tlsMode {
+		fmt.Fprintf(&y, "%s:\n  cert-dir: %s\n  images:\n", up.Addr, caDir(t, up))
+	} else {
+		fmt.Fprintf(&y, "%s:\n  tls-verify: false\n  images:\n", up.Addr)
+	}
 	names := make([]string, 0, len(repos))
 	for k := range repos {
 		names = append(names, k)
@@ -170,7 +205,7 @@ func TestBenchmarkMirror(t *testing.T) {
 	t.Logf("  upstream: %s; %d connections", coldUp, upConn)
 	t.Logf("  mirror: %s; %d connections", coldDest, destConn)
 	t.Logf("  CPU: hcpmirror %v, the registries (this process) %v (%d page faults), over %v wall on %d CPUs", cold.cpu.Round(time.Millisecond), regCPU.Round(time.Millisecond), regFaults, cold.d.Round(time.Millisecond), runtime.NumCPU())
-	args16 := []string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL, "--insecure-registry", up.Addr, "--insecure-registry", dest16.Addr, "-q", "-o", "json", "--parallel", "16", "docker://" + dest16.Addr + "/hcp"}
+	args16 := append(append([]string{"mirror", "-c", isc, "--workspace", filepath.Join(dir, "ws16"), "--graph-url", l.graphURL}, trust(up, dest16)...), "-q", "-o", "json", "--parallel", "16", "docker://"+dest16.Addr+"/hcp")
 	c16, _ := runTimed(t, bin, args16...)
 	t.Logf("hcpmirror cold --parallel 16: %v", c16.d.Round(time.Millisecond))
 	t.Logf("hcpmirror no-change: %v (%.1f%% of cold), %d present; CPU: hcpmirror %v, the registries %v", warm.d.Round(time.Millisecond), 100*warm.d.Seconds()/cold.d.Seconds(), r2.Present, warm.cpu.Round(time.Millisecond), warmRegCPU.Round(time.Millisecond))
@@ -180,7 +215,11 @@ func TestBenchmarkMirror(t *testing.T) {
 	if sk, err := exec.LookPath("skopeo"); err != nil {
 		t.Logf("skopeo not installed: no comparison (apt-get install -y skopeo)")
 	} else {
-		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", syncFile, destSkopeo.Addr + "/skopeo"}
+		destTrust := "--dest-tls-verify=false"
+		if tlsMode {
+			destTrust = "--dest-cert-dir=" + caDir(t, destSkopeo)
+		}
+		sargs := []string{"sync", "--all", "--src", "yaml", "--dest", "docker", destTrust, syncFile, destSkopeo.Addr + "/skopeo"}
 		sup0, supConn0 := up.Requests(), up.Connections()
 		upKinds.reset()
 		scpu0, sflt0 := selfCPU(), selfFaults()
@@ -206,14 +245,14 @@ func TestBenchmarkMirror(t *testing.T) {
 		t.Fatal(err)
 	}
 	bigLayer = nil
-	push(t, up.Addr+"/bench/huge:1", huge)
+	pushTo(t, up, up.Addr+"/bench/huge:1", huge)
 	hugeISC := filepath.Join(dir, "huge.yaml")
 	if err := os.WriteFile(hugeISC, []byte("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n  - name: "+up.Addr+"/bench/huge:1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	hcpu0 := selfCPU()
 	stopProfile = profileRun(t, "registries-huge.pprof")
-	hr, _ := runTimed(t, bin, "mirror", "-c", hugeISC, "--workspace", filepath.Join(dir, "ws-huge"), "--insecure-registry", up.Addr, "--insecure-registry", dest.Addr, "-q", "docker://"+dest.Addr+"/hcp")
+	hr, _ := runTimed(t, bin, append(append([]string{"mirror", "-c", hugeISC, "--workspace", filepath.Join(dir, "ws-huge")}, trust(up, dest)...), "-q", "docker://"+dest.Addr+"/hcp")...)
 	hugeRegCPU := selfCPU() - hcpu0
 	stopProfile()
 	t.Logf("hcpmirror, one image with a 256 MiB layer: %v, max RSS %d MiB (release run with 40 MiB layers: %d MiB)", hr.d.Round(time.Millisecond), hr.rss>>10, cold.rss>>10)
@@ -361,6 +400,33 @@ func profiled(t *testing.T, name, bin string, args []string) (string, []string) 
 		return bin, args
 	}
 	return perf, append([]string{"record", "-g", "-q", "-o", filepath.Join(dir, name+".perf"), "--", bin}, args...)
+}
+
+// pushTo pushes img to ref on r, over TLS or not.
+func pushTo(t *testing.T, r *testreg.Registry, ref string, img v1.Image) {
+	t.Helper()
+	nr, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(nr, img, mustClient(t, r).RemoteOptions(t.Context())...); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+}
+
+// caDir is a directory holding only r's CA certificate, for skopeo's
+// cert-dir (which would take a CA key beside it for a client key).
+func caDir(t *testing.T, r *testreg.Registry) string {
+	t.Helper()
+	b, err := os.ReadFile(r.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ca.crt"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // logBound says what bounds the cold comparison. Copying between two local
