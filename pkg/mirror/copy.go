@@ -273,11 +273,6 @@ func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, r
 	return rest
 }
 
-func digestString(ref string) string {
-	d, _ := digestOf(ref)
-	return d.String()
-}
-
 func failed(im Image, err error) Result {
 	r := Result{Image: im, Status: StatusFailed, Side: SideSource, Error: err.Error()}
 	var ce *copyError
