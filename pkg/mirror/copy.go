@@ -144,7 +144,7 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 	sort.SliceStable(order, func(a, b int) bool {
 		return images[order[a]].Kind != KindRelease && images[order[b]].Kind == KindRelease
 	})
-	c := &copier{src: src, dst: dst, prog: prog, blobs: map[string]*flight{}, absent: make([]bool, len(images)), resolved: make([]v1.Hash, len(images)), resolveErr: make([]error, len(images))}
+	c := &copier{src: src, dst: dst, prog: prog, blobs: map[string]*flight{}, absent: make([]bool, len(images))}
 	order = c.skipPresent(ctx, images, order, results, 2*par)
 	run := func(idx []int) {
 		var wg sync.WaitGroup
@@ -163,11 +163,7 @@ func Copy(ctx context.Context, src Source, dst Target, images []Image, opts Copy
 				defer wg.Done()
 				defer func() { <-sem }()
 				prog.ImageStarted(images[i])
-				if err := c.resolveErr[i]; err != nil {
-					results[i] = failed(images[i], &copyError{SideSource, err})
-				} else {
-					results[i] = c.copyImage(ctx, images[i], c.resolved[i], c.absent[i])
-				}
+				results[i] = c.copyImage(ctx, images[i], c.absent[i])
 				prog.ImageDone(results[i])
 			}()
 		}
@@ -217,16 +213,19 @@ func withComponents(images []Image, results []Result, releases []int) []int {
 }
 
 // skipPresent asks the destination, wide (width requests at a time), for
-// the tag of every image, completes those whose tag already points at the
-// source digest, and returns the rest in order. A source named by tag is
-// resolved first (one HEAD at the source), in the same wide pass; copyImage
-// then uses that digest. A re-run with nothing new is then one HEAD per
-// image at full width, not a copy slot per image.
+// the tag of every image whose source digest is known, completes those
+// whose tag already points at it, and returns the rest in order. A re-run
+// with nothing new is then one HEAD per image at full width, not a copy
+// slot per image.
 func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, results []Result, width int) []int {
 	present := make([]bool, len(images))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, width)
 	for _, i := range order {
+		want, ok := digestOf(images[i].Source)
+		if !ok {
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -237,16 +236,6 @@ func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, r
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			want, ok := digestOf(images[i].Source)
-			if !ok {
-				d, err := c.src.Digest(ctx, images[i].Source)
-				if err != nil {
-					c.resolveErr[i] = err // copyImage reports it
-					return
-				}
-				want = d
-				c.resolved[i] = d
-			}
 			have, ok, err := c.dst.Tagged(ctx, images[i].Repo, images[i].Tag)
 			if err == nil && ok && have == want {
 				present[i] = true
@@ -262,15 +251,16 @@ func (c *copier) skipPresent(ctx context.Context, images []Image, order []int, r
 			rest = append(rest, i)
 			continue
 		}
-		d := c.resolved[i]
-		if d == (v1.Hash{}) {
-			d, _ = digestOf(images[i].Source)
-		}
 		c.prog.ImageStarted(images[i])
-		results[i] = Result{Image: images[i], Status: StatusPresent, Digest: d.String()}
+		results[i] = Result{Image: images[i], Status: StatusPresent, Digest: digestString(images[i].Source)}
 		c.prog.ImageDone(results[i])
 	}
 	return rest
+}
+
+func digestString(ref string) string {
+	d, _ := digestOf(ref)
+	return d.String()
 }
 
 func failed(im Image, err error) Result {
@@ -299,12 +289,8 @@ type copier struct {
 	blobs map[string]*flight // "@digest" (anywhere) or "repo@digest" -> upload in progress or done
 
 	// absent[i] is true when skipPresent found that images[i]'s tag does
-	// not hold its digest, which copyImage then does not ask again;
-	// resolved[i] is the digest skipPresent found for a source named by
-	// tag, or resolveErr[i] why it could not.
-	absent     []bool
-	resolved   []v1.Hash
-	resolveErr []error
+	// not hold its digest, which copyImage then does not ask again.
+	absent []bool
 }
 
 // flight is one blob upload other images may wait for.
@@ -314,17 +300,12 @@ type flight struct {
 	err  error
 }
 
-// copyImage copies im; resolved is its source digest when already known
-// (a tag skipPresent resolved), absent that its tag is known not to hold it.
-func (c *copier) copyImage(ctx context.Context, im Image, resolved v1.Hash, absent bool) Result {
-	want := resolved
+func (c *copier) copyImage(ctx context.Context, im Image, absent bool) Result {
+	var want v1.Hash
 	var err error
 	if d, ok := digestOf(im.Source); ok {
 		want = d
-	} else if want == (v1.Hash{}) {
-		want, err = c.src.Digest(ctx, im.Source)
-	}
-	if err != nil {
+	} else if want, err = c.src.Digest(ctx, im.Source); err != nil {
 		return failed(im, &copyError{SideSource, err})
 	}
 	if !absent {
