@@ -218,8 +218,10 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	}
 	probe := url.Values{"mount": {l.desc.Digest.String()}, "from": {from.RepositoryStr()}}
 	resp, err := send(http.MethodPost, base+"uploads/?"+probe.Encode(), nil, 0, http.StatusCreated, http.StatusAccepted)
+	// Refused (a 4xx other than the overload answers the client already
+	// retried): ask for a plain upload.
 	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 && ctx.Err() == nil {
+	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests && ctx.Err() == nil {
 		resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
 	}
 	if err != nil {
