@@ -31,9 +31,11 @@ import (
 
 // TestBenchmarkMirror compares, in one run and on the same machine, the
 // shipped CLI (`hcpmirror mirror`, a separate process) with `skopeo sync
-// --all` of exactly the same images, between in-memory registries on
-// 127.0.0.1, cold and with nothing changed, and beside them the bound: `cp`
-// of the same unique bytes on the local disk. Run with
+// --all` of exactly the same images, between distribution registries on
+// 127.0.0.1 storing on disk, cold and with nothing changed, and beside them
+// the bound: `cp` of the same unique bytes on the local disk. It prints the
+// requests and CPU each side cost, and what that CPU bounds (logBound). Run
+// with
 //
 //	HCPMIRROR_BENCH=1 go test ./pkg/mirror -run TestBenchmarkMirror -v
 //
