@@ -273,6 +273,10 @@ func run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopControlPlane()
+	push := []remote.Option{remote.WithTransport(tr), remote.WithAuth(&authn.Basic{Username: demoUser, Password: demoPassword})}
+	if err := catalogsSection(ctx, n, o, env, c, hc, reg, push); err != nil {
+		return err
+	}
 
 	n.section("A live change: a second mirror is added to the IDMS")
 	var cur configv1.ImageDigestMirrorSet

@@ -37,6 +37,9 @@ func TestDemo(t *testing.T) {
 		"token Secret token-workers-",
 		"a wrong token: 401",
 		"node-mirror.demo.lab:5000/ocp-release",
+		"hcpmirror catalog-server",
+		"readiness probe answered SERVING",
+		"package gamma-operator, default channel",
 		"Done:",
 	} {
 		if !strings.Contains(out.String(), want) {
