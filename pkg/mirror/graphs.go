@@ -118,9 +118,10 @@ func (r *RecordedGraphs) Len() int {
 	return len(r.graphs)
 }
 
-// fallbackGraphs asks the update service first and, when it cannot answer
-// (unreachable, refused, timed out: what it is from inside a disconnected
-// data centre), answers from the recorded graphs, noting that it did.
+// fallbackGraphs asks the update service first and, when it does not answer
+// with a graph (unreachable, refused, timed out: what it is from inside a
+// disconnected data centre; any other error too, since the note names it),
+// answers from the recorded graphs, noting that it did.
 type fallbackGraphs struct {
 	live     GraphSource
 	recorded *RecordedGraphs
