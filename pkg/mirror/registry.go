@@ -104,6 +104,12 @@ type RegistryTarget struct {
 
 	mu    sync.Mutex
 	where map[v1.Hash]string // blob -> a repository of root's registry holding it
+	// noMount are the repositories (name.Repository.String) blobs are not
+	// mounted from: the registry or its token server refused a mount from
+	// them (401, 403: these credentials cannot pull there). Blobs found
+	// there are uploaded without asking again, and without another token
+	// exchange for each.
+	noMount map[string]bool
 }
 
 // NewRegistryTarget writes below root with c.
@@ -117,7 +123,7 @@ func NewRegistryTarget(ctx context.Context, c *registry.Client, root string) (*R
 	if err != nil {
 		return nil, err
 	}
-	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}}, nil
+	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}, noMount: map[string]bool{}}, nil
 }
 
 // Root is the destination root.
@@ -160,7 +166,7 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 	other, ok := t.where[d.Digest]
 	t.mu.Unlock()
 	if ok && other != repo {
-		if o, err := t.client.ParseReference(t.root + "/" + other + "@" + d.Digest.String()); err == nil {
+		if o, err := t.client.ParseReference(t.root + "/" + other + "@" + d.Digest.String()); err == nil && !t.mountRefused(o.Context()) {
 			from = o.Context()
 		}
 	}
@@ -191,10 +197,31 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 // HEAD, a POST, a PATCH with the body and a PUT committing it: twice the
 // requests, and each costs the registry CPU (1-2 ms for distribution on
 // disk, about half of what a mirror run costs it; see TestBenchmarkMirror).
+//
+// A mount asks the token for pull on from as well as push on repo (a
+// registry with token auth refuses it otherwise); the session is shared by
+// every mount from from into repo. A mount refused with 401 or 403 means
+// these credentials may not pull from from: the blob is uploaded once with
+// the same session, whose token still pushes into repo, and from is not
+// asked again in this run.
 func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository, l *streamLayer) error {
-	hc, err := t.client.PushClient(ctx, repo)
-	if err != nil {
-		return err
+	mounting := from.RepositoryStr() != repo.RepositoryStr()
+	var hc *http.Client
+	var err error
+	if mounting {
+		hc, err = t.client.PushClient(ctx, repo, from)
+		if refused(err) && ctx.Err() == nil {
+			// The token server will not grant pull on from at all.
+			t.refuseMounts(from)
+			mounting, from = false, repo
+		} else if err != nil {
+			return err
+		}
+	}
+	if !mounting {
+		if hc, err = t.client.PushClient(ctx, repo); err != nil {
+			return err
+		}
 	}
 	base := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
 	send := func(method, u string, body io.Reader, size int64, want ...int) (*http.Response, error) {
@@ -218,11 +245,21 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	}
 	probe := url.Values{"mount": {l.desc.Digest.String()}, "from": {from.RepositoryStr()}}
 	resp, err := send(http.MethodPost, base+"uploads/?"+probe.Encode(), nil, 0, http.StatusCreated, http.StatusAccepted)
-	// Refused (a 4xx other than the overload answers the client already
-	// retried): ask for a plain upload.
 	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests && ctx.Err() == nil {
-		resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+	if errors.As(err, &te) && ctx.Err() == nil {
+		switch auth := te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden; {
+		case auth && mounting:
+			t.refuseMounts(from)
+			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+		case auth:
+			// Pushing into repo is refused: a plain POST would be
+			// refused too, after another token exchange.
+		case te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests:
+			// The mount parameters refused (a 4xx other than the
+			// overload answers the client already retried): ask for a
+			// plain upload.
+			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+		}
 	}
 	if err != nil {
 		return err
@@ -249,6 +286,25 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// refuseMounts records that no blob is to be mounted from from.
+func (t *RegistryTarget) refuseMounts(from name.Repository) {
+	t.mu.Lock()
+	t.noMount[from.String()] = true
+	t.mu.Unlock()
+}
+
+func (t *RegistryTarget) mountRefused(from name.Repository) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.noMount[from.String()]
+}
+
+// refused is whether err is a registry's or token server's 401 or 403.
+func refused(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden)
 }
 
 // PutManifest implements Target.
