@@ -104,12 +104,18 @@ type RegistryTarget struct {
 
 	mu    sync.Mutex
 	where map[v1.Hash]string // blob -> a repository of root's registry holding it
-	// noMount are the repositories (name.Repository.String) blobs are not
-	// mounted from: the registry or its token server refused a mount from
-	// them (401, 403: these credentials cannot pull there). Blobs found
-	// there are uploaded without asking again, and without another token
-	// exchange for each.
-	noMount map[string]bool
+	// mounts holds, per destination and source repository, the answer to
+	// the first mount between them: a refusal (401, 403: the credentials
+	// for the destination cannot pull from the source) stops the others,
+	// which wait for it instead of each costing the registry a refused
+	// POST and the token server a refresh.
+	mounts map[[2]string]*mountTry
+}
+
+// mountTry is the first mount from one repository into another.
+type mountTry struct {
+	done    chan struct{} // closed once refused is known
+	refused bool
 }
 
 // NewRegistryTarget writes below root with c.
@@ -123,7 +129,7 @@ func NewRegistryTarget(ctx context.Context, c *registry.Client, root string) (*R
 	if err != nil {
 		return nil, err
 	}
-	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}, noMount: map[string]bool{}}, nil
+	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}, mounts: map[[2]string]*mountTry{}}, nil
 }
 
 // Root is the destination root.
@@ -166,7 +172,7 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 	other, ok := t.where[d.Digest]
 	t.mu.Unlock()
 	if ok && other != repo {
-		if o, err := t.client.ParseReference(t.root + "/" + other + "@" + d.Digest.String()); err == nil && !t.mountRefused(o.Context()) {
+		if o, err := t.client.ParseReference(t.root + "/" + other + "@" + d.Digest.String()); err == nil {
 			from = o.Context()
 		}
 	}
@@ -200,19 +206,44 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 //
 // A mount asks the token for pull on from as well as push on repo (a
 // registry with token auth refuses it otherwise); the session is shared by
-// every mount from from into repo. A mount refused with 401 or 403 means
-// these credentials may not pull from from: the blob is uploaded once with
-// the same session, whose token still pushes into repo, and from is not
-// asked again in this run.
+// every mount from from into repo. The first mount from from into repo is
+// made alone, the blobs behind it waiting for its answer: a refusal (401 or
+// 403: the credentials for repo may not pull from from) has the blob
+// uploaded with the same session, whose token still pushes into repo, and
+// the others uploaded without asking, so that it costs one refused POST
+// and one token refresh for the pair, not one per blob.
 func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository, l *streamLayer) error {
 	mounting := from.RepositoryStr() != repo.RepositoryStr()
+	// decide settles the mount from from into repo for the blobs waiting
+	// on this one, when this one is the first.
+	decide := func(bool) {}
+	defer func() { decide(false) }()
+	if mounting {
+		try, first := t.mountTry(repo, from)
+		if first {
+			decide = func(refused bool) {
+				try.refused = refused
+				close(try.done)
+				decide = func(bool) {}
+			}
+		} else {
+			select {
+			case <-try.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if try.refused {
+				mounting, from = false, repo
+			}
+		}
+	}
 	var hc *http.Client
 	var err error
 	if mounting {
 		hc, err = t.client.PushClient(ctx, repo, from)
 		if refused(err) && ctx.Err() == nil {
 			// The token server will not grant pull on from at all.
-			t.refuseMounts(from)
+			decide(true)
 			mounting, from = false, repo
 		} else if err != nil {
 			return err
@@ -249,7 +280,7 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	if errors.As(err, &te) && ctx.Err() == nil {
 		switch auth := te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden; {
 		case auth && mounting:
-			t.refuseMounts(from)
+			decide(true)
 			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
 		case auth:
 			// Pushing into repo is refused: a plain POST would be
@@ -261,6 +292,7 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
 		}
 	}
+	decide(false)
 	if err != nil {
 		return err
 	}
@@ -288,17 +320,18 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	return nil
 }
 
-// refuseMounts records that no blob is to be mounted from from.
-func (t *RegistryTarget) refuseMounts(from name.Repository) {
-	t.mu.Lock()
-	t.noMount[from.String()] = true
-	t.mu.Unlock()
-}
-
-func (t *RegistryTarget) mountRefused(from name.Repository) bool {
+// mountTry returns the first mount from from into repo, and whether the
+// caller makes it.
+func (t *RegistryTarget) mountTry(repo, from name.Repository) (*mountTry, bool) {
+	key := [2]string{repo.String(), from.String()}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.noMount[from.String()]
+	if m, ok := t.mounts[key]; ok {
+		return m, false
+	}
+	m := &mountTry{done: make(chan struct{})}
+	t.mounts[key] = m
+	return m, true
 }
 
 // refused is whether err is a registry's or token server's 401 or 403.
