@@ -104,6 +104,18 @@ type RegistryTarget struct {
 
 	mu    sync.Mutex
 	where map[v1.Hash]string // blob -> a repository of root's registry holding it
+	// mounts holds, per destination and source repository, the answer to
+	// the first mount between them: a refusal (401, 403: the credentials
+	// for the destination cannot pull from the source) stops the others,
+	// which wait for it instead of each costing the registry a refused
+	// POST and the token server a refresh.
+	mounts map[[2]string]*mountTry
+}
+
+// mountTry is the first mount from one repository into another.
+type mountTry struct {
+	done    chan struct{} // closed once refused is known
+	refused bool
 }
 
 // NewRegistryTarget writes below root with c.
@@ -117,7 +129,7 @@ func NewRegistryTarget(ctx context.Context, c *registry.Client, root string) (*R
 	if err != nil {
 		return nil, err
 	}
-	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}}, nil
+	return &RegistryTarget{root: strings.TrimSuffix(root, "/"), client: c, pusher: p, puller: pl, where: map[v1.Hash]string{}, mounts: map[[2]string]*mountTry{}}, nil
 }
 
 // Root is the destination root.
@@ -191,10 +203,56 @@ func (t *RegistryTarget) PutBlob(ctx context.Context, repo string, d v1.Descript
 // HEAD, a POST, a PATCH with the body and a PUT committing it: twice the
 // requests, and each costs the registry CPU (1-2 ms for distribution on
 // disk, about half of what a mirror run costs it; see TestBenchmarkMirror).
+//
+// A mount asks the token for pull on from as well as push on repo (a
+// registry with token auth refuses it otherwise); the session is shared by
+// every mount from from into repo. The first mount from from into repo is
+// made alone, the blobs behind it waiting for its answer: a refusal (401 or
+// 403: the credentials for repo may not pull from from) has the blob
+// uploaded with the same session, whose token still pushes into repo, and
+// the others uploaded without asking, so that it costs one refused POST
+// and one token refresh for the pair, not one per blob.
 func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository, l *streamLayer) error {
-	hc, err := t.client.PushClient(ctx, repo)
-	if err != nil {
-		return err
+	mounting := from.RepositoryStr() != repo.RepositoryStr()
+	// decide settles the mount from from into repo for the blobs waiting
+	// on this one, when this one is the first.
+	decide := func(bool) {}
+	defer func() { decide(false) }()
+	if mounting {
+		try, first := t.mountTry(repo, from)
+		if first {
+			decide = func(refused bool) {
+				try.refused = refused
+				close(try.done)
+				decide = func(bool) {}
+			}
+		} else {
+			select {
+			case <-try.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if try.refused {
+				mounting, from = false, repo
+			}
+		}
+	}
+	var hc *http.Client
+	var err error
+	if mounting {
+		hc, err = t.client.PushClient(ctx, repo, from)
+		if refused(err) && ctx.Err() == nil {
+			// The token server will not grant pull on from at all.
+			decide(true)
+			mounting, from = false, repo
+		} else if err != nil {
+			return err
+		}
+	}
+	if !mounting {
+		if hc, err = t.client.PushClient(ctx, repo); err != nil {
+			return err
+		}
 	}
 	base := fmt.Sprintf("%s://%s/v2/%s/blobs/", repo.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
 	send := func(method, u string, body io.Reader, size int64, want ...int) (*http.Response, error) {
@@ -218,12 +276,23 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	}
 	probe := url.Values{"mount": {l.desc.Digest.String()}, "from": {from.RepositoryStr()}}
 	resp, err := send(http.MethodPost, base+"uploads/?"+probe.Encode(), nil, 0, http.StatusCreated, http.StatusAccepted)
-	// Refused (a 4xx other than the overload answers the client already
-	// retried): ask for a plain upload.
 	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests && ctx.Err() == nil {
-		resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+	if errors.As(err, &te) && ctx.Err() == nil {
+		switch auth := te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden; {
+		case auth && mounting:
+			decide(true)
+			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+		case auth:
+			// Pushing into repo is refused: a plain POST would be
+			// refused too, after another token exchange.
+		case te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests:
+			// The mount parameters refused (a 4xx other than the
+			// overload answers the client already retried): ask for a
+			// plain upload.
+			resp, err = send(http.MethodPost, base+"uploads/", nil, 0, http.StatusAccepted)
+		}
 	}
+	decide(false)
 	if err != nil {
 		return err
 	}
@@ -249,6 +318,26 @@ func (t *RegistryTarget) upload(ctx context.Context, repo, from name.Repository,
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// mountTry returns the first mount from from into repo, and whether the
+// caller makes it.
+func (t *RegistryTarget) mountTry(repo, from name.Repository) (*mountTry, bool) {
+	key := [2]string{repo.String(), from.String()}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m, ok := t.mounts[key]; ok {
+		return m, false
+	}
+	m := &mountTry{done: make(chan struct{})}
+	t.mounts[key] = m
+	return m, true
+}
+
+// refused is whether err is a registry's or token server's 401 or 403.
+func refused(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden)
 }
 
 // PutManifest implements Target.

@@ -293,16 +293,21 @@ func (c *Client) fail(ctx context.Context, ref, registry string, err error) *Err
 	return e
 }
 
-// session is an authenticated round tripper for one repository and
-// access, set up once (ping, token exchange) and reused.
+// session is an authenticated round tripper for one repository and set of
+// token scopes, set up once (ping, token exchange) and reused.
 type session struct {
 	once sync.Once
 	rt   http.RoundTripper
 	err  error
 }
 
-func (c *Client) session(ctx context.Context, repo name.Repository, action string) (*http.Client, error) {
-	key := repo.String() + "|" + action
+// session returns the session for repo's credentials and scopes (the
+// first is repo's own; the order is the one sent to the token server,
+// since some servers read only the first scope). Sessions are keyed by
+// the scope set, so every caller asking for the same access shares one
+// token exchange.
+func (c *Client) session(ctx context.Context, repo name.Repository, scopes []string) (*http.Client, error) {
+	key := repo.String() + "|" + strings.Join(slices.Sorted(slices.Values(scopes)), " ")
 	host := repo.RegistryStr()
 	if v, ok := c.hung.Load(host); ok {
 		if h := v.(hungRegistry); c.opts.clock.Now().Before(h.until) {
@@ -319,7 +324,7 @@ func (c *Client) session(ctx context.Context, repo name.Repository, action strin
 				s.err = err
 				return
 			}
-			s.rt, s.err = transport.NewWithContext(ctx, repo.Registry, auth, c.rt, []string{repo.Scope(action)})
+			s.rt, s.err = transport.NewWithContext(ctx, repo.Registry, auth, c.rt, scopes)
 			if s.err != nil && ctx.Err() == nil && isTimeout(s.err) {
 				c.hung.Store(host, hungRegistry{
 					until: c.opts.clock.Now().Add(hungFor),
@@ -349,7 +354,7 @@ func blobURL(repo name.Repository, h v1.Hash) string {
 }
 
 func (c *Client) do(ctx context.Context, repo name.Repository, method, url, accept string) (*http.Response, error) {
-	hc, err := c.session(ctx, repo, transport.PullScope)
+	hc, err := c.session(ctx, repo, []string{repo.Scope(transport.PullScope)})
 	if err != nil {
 		return nil, err
 	}
