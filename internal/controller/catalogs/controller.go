@@ -9,8 +9,9 @@
 // A bad annotation is a False OLMCatalogsReconciled condition naming it, and
 // nothing is written: the catalogs in place stay as they were.
 //
-// The Deployments have HyperShift's shape (a gRPC catalog on :50051 with
-// gRPC probes, Services <catalog>:50051) but run this project's own image:
+// The Deployments have HyperShift's shape (a gRPC catalog on :50051 with a
+// gRPC readiness probe, Services <catalog>:50051; liveness is a TCP connect,
+// which a slow first pull does not fail) but run this project's own image:
 // `hcpmirror catalog-server --catalog-image REF` (internal/catalogserver),
 // which pulls the catalog image through the namespace's live mirrors
 // (ConfigMap hcpmirror-registries) with the pull secret mounted, and serves
@@ -490,13 +491,20 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		volumes = append(volumes, corev1.Volume{Name: "trust-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: trustBundleConfigMap}, DefaultMode: ptr.To[int32](0o644)}}})
 	}
-	probe := func(delay int32) *corev1.Probe {
-		return &corev1.Probe{
-			// Service "" as the API server defaults it, so the
-			// comparison with the cached object holds.
-			ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: Port, Service: ptr.To("")}},
-			InitialDelaySeconds: delay, PeriodSeconds: 10, TimeoutSeconds: 5,
-		}
+	// Readiness is the gRPC health check, SERVING once a catalog is
+	// loaded. Liveness is the listener alone: the first pull of a big
+	// index, or through a slow or unreachable mirror, takes as long as it
+	// takes, and a restart would only start it over (and, with an empty
+	// cache, never finish it).
+	readiness := &corev1.Probe{
+		// Service "" as the API server defaults it, so the comparison
+		// with the cached object holds.
+		ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: Port, Service: ptr.To("")}},
+		InitialDelaySeconds: 5, PeriodSeconds: 10, TimeoutSeconds: 5,
+	}
+	liveness := &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(Port)}},
+		InitialDelaySeconds: 10, PeriodSeconds: 10, TimeoutSeconds: 5,
 	}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -521,8 +529,8 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 								FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}},
 						},
 						Ports:          []corev1.ContainerPort{{Name: "grpc", ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: probe(5),
-						LivenessProbe:  probe(10),
+						ReadinessProbe: readiness,
+						LivenessProbe:  liveness,
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 							corev1.ResourceCPU:    resource.MustParse("10m"),
 							corev1.ResourceMemory: resource.MustParse("160Mi"),

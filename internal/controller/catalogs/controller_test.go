@@ -223,7 +223,7 @@ func TestManagementPlacement(t *testing.T) {
 	if spec.ServiceAccountName != catalogs.ServerName || !ptr.Deref(spec.AutomountServiceAccountToken, false) ||
 		spec.Containers[0].Ports[0].ContainerPort != 50051 || spec.Containers[0].Ports[0].Name != "grpc" ||
 		spec.Containers[0].ReadinessProbe.GRPC == nil || spec.Containers[0].ReadinessProbe.GRPC.Port != 50051 ||
-		spec.Containers[0].LivenessProbe.GRPC == nil {
+		spec.Containers[0].LivenessProbe.TCPSocket == nil || spec.Containers[0].LivenessProbe.TCPSocket.Port.IntValue() != 50051 {
 		t.Errorf("deployment shape: %+v", spec)
 	}
 	rv := dep.ResourceVersion
