@@ -17,9 +17,10 @@
 // (ConfigMap hcpmirror-registries) with the pull secret mounted, and serves
 // what `opm serve` would. REF is the pin; without pins, the ImageStream
 // tag's imported digest (<from.name repository>@<status item image>) when
-// an importer recorded one, else the tag itself, which the server resolves
-// again every poll interval. The servers run as ServiceAccount
-// catalog-server, whose Role can read that one ConfigMap and nothing else.
+// an importer recorded one for the current spec, else the tag itself, which
+// the server resolves again every poll interval. The servers run as
+// ServiceAccount catalog-server, whose Role can read that one ConfigMap and
+// nothing else.
 //
 // There is no image.openshift.io/triggers annotation: on OpenShift the
 // trigger controller would write the integrated registry's reference over
@@ -325,8 +326,15 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 
 // CatalogReference is the reference a catalog server is given without
 // pins: the tag's newest imported image by digest, in the repository the
-// tag follows, when an importer recorded one (spec and status of the
-// ImageStream), else the tag itself.
+// tag follows, when an importer recorded one for the current spec (spec and
+// status of the ImageStream), else the tag itself, which the server
+// resolves again every poll interval.
+//
+// An import is for the current spec when it was made for the stream's
+// generation or a later one, and from the repository the spec tag follows
+// now: after a minor upgrade (tag v4.16 to v4.17) or an override change the
+// status keeps the old import until the importer runs again, and its digest
+// would be served for ever.
 func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
 	from := fallback
 	for _, t := range is.Spec.Tags {
@@ -334,17 +342,25 @@ func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
 			from = t.From.Name
 		}
 	}
+	ref, err := imageref.Parse(from)
+	if err != nil {
+		return from
+	}
 	for _, t := range is.Status.Tags {
 		if t.Tag != tag || len(t.Items) == 0 {
 			continue
 		}
-		ref, err := imageref.Parse(from)
-		if err != nil {
+		item := t.Items[0]
+		if item.Generation < is.Generation {
+			return from
+		}
+		imported, err := imageref.Parse(item.DockerImageReference)
+		if err != nil || imported.Name() != ref.Name() {
 			return from
 		}
 		// A malformed digest from the importer is not followed.
-		if _, err := olmcatalogs.ParsePin(ref.Name() + "@" + t.Items[0].Image); err == nil {
-			return ref.Name() + "@" + t.Items[0].Image
+		if _, err := olmcatalogs.ParsePin(ref.Name() + "@" + item.Image); err == nil {
+			return ref.Name() + "@" + item.Image
 		}
 	}
 	return from

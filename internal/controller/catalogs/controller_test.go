@@ -415,7 +415,9 @@ func TestImportedDigest(t *testing.T) {
 	for _, d := range []string{digest, "sha256:" + strings.Repeat("b", 64)} {
 		is := imageStream(t, ns)
 		is.Status.Tags = []imagev1.NamedTagEventList{
-			{Tag: "redhat-operators", Items: []imagev1.TagEvent{{Image: d, DockerImageReference: "image-registry.openshift-image-registry.svc:5000/" + ns + "/catalogs@" + d}}},
+			// OpenShift's importer records the source repository and
+			// the spec generation imported.
+			{Tag: "redhat-operators", Items: []imagev1.TagEvent{{Image: d, DockerImageReference: "registry.redhat.io/redhat/redhat-operator-index@" + d, Generation: is.Generation}}},
 			{Tag: "community-operators", Items: []imagev1.TagEvent{{Image: "sha256:short"}}}, // not followed
 		}
 		if err := env.Client.Status().Update(ctx, is); err != nil {
