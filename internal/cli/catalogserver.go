@@ -80,7 +80,7 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 	kube.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.CatalogImage, "catalog-image", "", "the catalog image, by tag (re-resolved every --poll-interval) or by digest")
-	f.StringVar(&opts.Listen, "listen", ":50051", "gRPC address (cleartext HTTP/2)")
+	f.StringVar(&opts.Listen, "listen", fmt.Sprintf(":%d", catalogserver.Port), "gRPC address (cleartext HTTP/2)")
 	f.DurationVar(&opts.PollInterval, "poll-interval", catalogserver.DefaultPollInterval, "how often a catalog image by tag is resolved again")
 	f.StringVar(&opts.CacheDir, "cache-dir", "", "directory keeping the last catalog served, answered at once after a restart (empty: none)")
 	f.StringVar(&namespace, "namespace", os.Getenv("POD_NAMESPACE"), "hosted control plane namespace whose hcpmirror-registries ConfigMap is watched (default: $POD_NAMESPACE; empty: the environment's overrides only)")

@@ -60,6 +60,7 @@ import (
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
+	"github.com/hcpmirror/hcpmirror/internal/catalogserver"
 	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
@@ -85,7 +86,7 @@ const (
 	// catalog servers run with.
 	ServerName = "catalog-server"
 	// Port is the gRPC port of every catalog server and Service.
-	Port = 50051
+	Port = catalogserver.Port
 	// RegistriesConfigMap is the live mirrors ConfigMap the servers pull
 	// through (hostedcluster.RegistriesConfigMap; that package imports
 	// this one, so the name is repeated here and a test holds them equal).
@@ -106,9 +107,6 @@ const (
 	trustBundleConfigMap = "user-ca-bundle"
 	trustBundleKey       = "ca-bundle.crt"
 	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
-	// DefaultPollInterval is how often a server re-resolves a catalog by
-	// tag.
-	DefaultPollInterval = 10 * time.Minute
 )
 
 // ServerRules are the catalog servers' Role: read the live mirrors
@@ -123,7 +121,11 @@ func ServerRules() []rbacv1.PolicyRule {
 // control-plane-operator's Role.
 func Rules() []rbacv1.PolicyRule {
 	write := []string{"get", "list", "watch", "create", "patch", "update"}
-	return []rbacv1.PolicyRule{
+	// The servers' identity is changed by name only: create cannot be
+	// limited by name (nor can a server-side apply that creates, which is
+	// authorised as create too), patch and update can.
+	byName := []string{ServerName}
+	rules := []rbacv1.PolicyRule{
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/status"}, Verbs: []string{"get", "patch"}},
 		// Owned by the HostedControlPlane with blockOwnerDeletion: the
@@ -131,12 +133,15 @@ func Rules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: append(write, "delete")},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
-		{APIGroups: []string{""}, Resources: []string{"services", "serviceaccounts"}, Verbs: write},
-		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: write},
-		// What the catalog servers' Role grants: RBAC lets a Role be
-		// written only by someone who holds what it grants.
-		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"get", "list", "watch", "create"}},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, ResourceNames: byName, Verbs: []string{"patch", "update"}},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"get", "list", "watch", "create"}},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, ResourceNames: byName, Verbs: []string{"patch", "update"}},
 	}
+	// What the catalog servers' Role grants: RBAC lets a Role be written
+	// only by someone who holds what it grants.
+	return append(rules, ServerRules()...)
 }
 
 // Reconciler keeps the catalogs of one namespace.
@@ -147,8 +152,8 @@ type Reconciler struct {
 	// control-plane-operator's own (its --image, which the management
 	// operator sets to its own, as for every component it writes).
 	Image string
-	// PollInterval is the servers' --poll-interval; DefaultPollInterval
-	// when zero.
+	// PollInterval is the servers' --poll-interval;
+	// catalogserver.DefaultPollInterval when zero.
 	PollInterval time.Duration
 	// EnvOverrides and FlagOverrides are the overrides the
 	// control-plane-operator was started with (OPENSHIFT_IMG_OVERRIDES,
@@ -461,7 +466,8 @@ type DeploymentInput struct {
 	Image string
 	// Catalog is the catalog reference served.
 	Catalog string
-	// PollInterval is the server's; DefaultPollInterval when zero.
+	// PollInterval is the server's; catalogserver.DefaultPollInterval
+	// when zero.
 	PollInterval time.Duration
 	// HCP gives the pull secret's name and whether a trust bundle is
 	// mounted; nil: Secret pull-secret, no bundle.
@@ -479,7 +485,7 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 	image, ref, hcp := in.Image, in.Catalog, in.HCP
 	poll := in.PollInterval
 	if poll <= 0 {
-		poll = DefaultPollInterval
+		poll = catalogserver.DefaultPollInterval
 	}
 	args := []string{ServerName,
 		"--catalog-image=" + ref,

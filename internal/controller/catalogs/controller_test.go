@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -390,6 +391,32 @@ func TestRulesAreEnough(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The identity changes the servers' ServiceAccount, Role and
+	// RoleBinding only: not another one of the namespace.
+	as, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"},
+			RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "other"}},
+	} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		kind := fmt.Sprintf("%T %s", o, o.GetName())
+		o.SetLabels(map[string]string{"edited": "yes"})
+		if err := as.Update(ctx, o); !apierrors.IsForbidden(err) {
+			t.Errorf("update of %s under Rules(): %v, want forbidden", kind, err)
+		}
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"edited":"yes"}}}`))
+		if err := as.Patch(ctx, o, patch); !apierrors.IsForbidden(err) {
+			t.Errorf("patch of %s under Rules(): %v, want forbidden", kind, err)
+		}
+	}
 }
 
 // TestImportedDigest: an importer's status item for a tag moves the
