@@ -29,11 +29,15 @@
 // ImageStream instead, as a new --catalog-image.
 //
 // Nothing is written when nothing changed: each object is compared with
-// the cached one (every field this controller sets) before it is applied.
+// the cached one (every field this controller sets, and the hash of the
+// object last applied, which catches a field no longer set) before it is
+// applied.
 package catalogs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -371,9 +375,16 @@ func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
 	return from
 }
 
-// apply writes obj by server-side apply unless the cached object already
-// holds every field obj sets (and none this controller stopped setting):
-// an unchanged object costs no request.
+// AppliedHashAnnotation records, on each object this controller writes,
+// the sha256 of the object it applied (without this annotation): a live
+// object holding every field of the desired one may still hold a field this
+// controller has since stopped setting, which the hash tells apart.
+const AppliedHashAnnotation = "hcpmirror.io/applied-config-hash"
+
+// apply writes obj by server-side apply unless the cached object was
+// applied from the same desired object (AppliedHashAnnotation) and still
+// holds every field obj sets (so an edit of those fields by someone else is
+// corrected): an unchanged object costs no request.
 func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.OwnerReference) error {
 	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
@@ -384,6 +395,18 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 	delete(u.Object, "status")
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", AppliedHashAnnotation)
+	data, err := json.Marshal(u.Object) // map keys sorted: the same object, the same bytes
+	if err != nil {
+		return err
+	}
+	hash := fmt.Sprintf("sha256:%x", sha256.Sum256(data))
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AppliedHashAnnotation] = hash
+	u.SetAnnotations(ann)
 	// The typed object from the manager's cache (an unstructured Get
 	// would start a second informer per kind).
 	live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(ctrl.Object)
@@ -394,7 +417,8 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 		if err != nil {
 			return err
 		}
-		if _, stale := live.GetAnnotations()[TriggersAnnotation]; contains(lm, u.Object) && !stale {
+		_, stale := live.GetAnnotations()[TriggersAnnotation]
+		if live.GetAnnotations()[AppliedHashAnnotation] == hash && contains(lm, u.Object) && !stale {
 			return nil
 		}
 	case !apierrors.IsNotFound(err):
