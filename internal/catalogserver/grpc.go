@@ -24,9 +24,11 @@ const (
 	codeUnavailable      = 14
 )
 
-// maxRequest bounds a request message, as grpc-go's default receive limit
-// (4 MiB) does; every request of this API is a few names.
-const maxRequest = 4 << 20
+// maxRequest bounds a request message. Every request of this API is a few
+// names, so the bound is far below grpc-go's default receive limit (4 MiB):
+// a length prefix is a claim, and the message buffer grows only with the
+// bytes that arrive.
+const maxRequest = 64 << 10
 
 // status is a gRPC status: a code and a message for grpc-message.
 type status struct {
@@ -143,9 +145,12 @@ func readRequest(r *http.Request) ([]byte, *status) {
 	if n > maxRequest {
 		return nil, statusf(codeResourceExhaust, "grpc: received message larger than max (%d vs. %d)", n, maxRequest)
 	}
-	msg := make([]byte, n)
-	if _, err := io.ReadFull(r.Body, msg); err != nil {
+	msg, err := io.ReadAll(io.LimitReader(r.Body, int64(n)))
+	if err != nil {
 		return nil, statusf(codeInternal, "grpc: reading the request: %v", err)
+	}
+	if len(msg) < int(n) {
+		return nil, statusf(codeInternal, "grpc: reading the request: %d of the %d bytes of the message: %v", len(msg), n, io.ErrUnexpectedEOF)
 	}
 	return msg, nil
 }

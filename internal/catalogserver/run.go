@@ -24,6 +24,10 @@ import (
 // DefaultPollInterval is how often a catalog named by tag is re-resolved.
 const DefaultPollInterval = 10 * time.Minute
 
+// Port is the gRPC port a catalog is served on, as `opm serve` and
+// HyperShift's catalog Deployments do.
+const Port = 50051
+
 // retryInterval is how soon a failed first pull is tried again.
 const retryInterval = 5 * time.Second
 

@@ -36,7 +36,9 @@ hcpmirror-registries of --namespace, live; OPENSHIFT_IMG_OVERRIDES and
 credentials of --authfile. A reference by tag is resolved again every
 --poll-interval and the new content served when the digest moved; a reference
 by digest is pulled once. Health is NOT_SERVING until the first catalog is
-loaded; a failed pull later keeps the last good catalog in service.`,
+loaded; a failed pull later keeps the last good catalog in service. The server
+listens, and answers from --cache-dir, at once; the first pull waits until the
+ConfigMap's watch has synced (the API server may be out of reach meanwhile).`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{AnnotationStopsOnSignal: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,8 +52,13 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 			if err != nil {
 				return err
 			}
+			// known is closed once the mirrors are installed (or their
+			// watch failed, watchErr): a pull waits for it.
+			known := make(chan struct{})
+			var watchErr error
 			if namespace == "" {
 				mirrors.Refresh(func() *corev1.ConfigMap { return nil })
+				close(known)
 			} else {
 				cfg, err := kube.restConfig()
 				if err != nil {
@@ -61,11 +68,26 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 				if err != nil {
 					return err
 				}
-				if err := mirrors.Watch(cmd.Context(), cs, namespace); err != nil {
-					return unreachable(cfg, err)
-				}
+				// The watch syncs in the background: the server listens
+				// and answers from --cache-dir while the API server is
+				// out of reach (the informer retries the list).
+				go func() {
+					defer close(known)
+					if err := mirrors.Watch(cmd.Context(), cs, namespace); err != nil {
+						watchErr = unreachable(cfg, err)
+					}
+				}()
 			}
 			opts.Mirrors = func() (*mirrorset.Config, error) {
+				select {
+				case <-known:
+				default:
+					opts.Log.Info("waiting for the live mirrors before pulling", "namespace", namespace, "configMap", hostedcluster.RegistriesConfigMap)
+					<-known
+				}
+				if watchErr != nil {
+					return nil, watchErr
+				}
 				cfg, _, err := mirrors.Get()
 				return cfg, err
 			}
@@ -80,7 +102,7 @@ loaded; a failed pull later keeps the last good catalog in service.`,
 	kube.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.CatalogImage, "catalog-image", "", "the catalog image, by tag (re-resolved every --poll-interval) or by digest")
-	f.StringVar(&opts.Listen, "listen", ":50051", "gRPC address (cleartext HTTP/2)")
+	f.StringVar(&opts.Listen, "listen", fmt.Sprintf(":%d", catalogserver.Port), "gRPC address (cleartext HTTP/2)")
 	f.DurationVar(&opts.PollInterval, "poll-interval", catalogserver.DefaultPollInterval, "how often a catalog image by tag is resolved again")
 	f.StringVar(&opts.CacheDir, "cache-dir", "", "directory keeping the last catalog served, answered at once after a restart (empty: none)")
 	f.StringVar(&namespace, "namespace", os.Getenv("POD_NAMESPACE"), "hosted control plane namespace whose hcpmirror-registries ConfigMap is watched (default: $POD_NAMESPACE; empty: the environment's overrides only)")

@@ -9,16 +9,18 @@
 // A bad annotation is a False OLMCatalogsReconciled condition naming it, and
 // nothing is written: the catalogs in place stay as they were.
 //
-// The Deployments have HyperShift's shape (a gRPC catalog on :50051 with
-// gRPC probes, Services <catalog>:50051) but run this project's own image:
+// The Deployments have HyperShift's shape (a gRPC catalog on :50051 with a
+// gRPC readiness probe, Services <catalog>:50051; liveness is a TCP connect,
+// which a slow first pull does not fail) but run this project's own image:
 // `hcpmirror catalog-server --catalog-image REF` (internal/catalogserver),
 // which pulls the catalog image through the namespace's live mirrors
 // (ConfigMap hcpmirror-registries) with the pull secret mounted, and serves
 // what `opm serve` would. REF is the pin; without pins, the ImageStream
 // tag's imported digest (<from.name repository>@<status item image>) when
-// an importer recorded one, else the tag itself, which the server resolves
-// again every poll interval. The servers run as ServiceAccount
-// catalog-server, whose Role can read that one ConfigMap and nothing else.
+// an importer recorded one for the current spec, else the tag itself, which
+// the server resolves again every poll interval. The servers run as
+// ServiceAccount catalog-server, whose Role can read that one ConfigMap and
+// nothing else.
 //
 // There is no image.openshift.io/triggers annotation: on OpenShift the
 // trigger controller would write the integrated registry's reference over
@@ -27,11 +29,15 @@
 // ImageStream instead, as a new --catalog-image.
 //
 // Nothing is written when nothing changed: each object is compared with
-// the cached one (every field this controller sets) before it is applied.
+// the cached one (every field this controller sets, and the hash of the
+// object last applied, which catches a field no longer set) before it is
+// applied.
 package catalogs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -58,6 +64,7 @@ import (
 
 	hypershiftv1beta1 "github.com/hcpmirror/hcpmirror/api/hypershift/v1beta1"
 	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
+	"github.com/hcpmirror/hcpmirror/internal/catalogserver"
 	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
@@ -83,7 +90,7 @@ const (
 	// catalog servers run with.
 	ServerName = "catalog-server"
 	// Port is the gRPC port of every catalog server and Service.
-	Port = 50051
+	Port = catalogserver.Port
 	// RegistriesConfigMap is the live mirrors ConfigMap the servers pull
 	// through (hostedcluster.RegistriesConfigMap; that package imports
 	// this one, so the name is repeated here and a test holds them equal).
@@ -104,9 +111,6 @@ const (
 	trustBundleConfigMap = "user-ca-bundle"
 	trustBundleKey       = "ca-bundle.crt"
 	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
-	// DefaultPollInterval is how often a server re-resolves a catalog by
-	// tag.
-	DefaultPollInterval = 10 * time.Minute
 )
 
 // ServerRules are the catalog servers' Role: read the live mirrors
@@ -121,7 +125,11 @@ func ServerRules() []rbacv1.PolicyRule {
 // control-plane-operator's Role.
 func Rules() []rbacv1.PolicyRule {
 	write := []string{"get", "list", "watch", "create", "patch", "update"}
-	return []rbacv1.PolicyRule{
+	// The servers' identity is changed by name only: create cannot be
+	// limited by name (nor can a server-side apply that creates, which is
+	// authorised as create too), patch and update can.
+	byName := []string{ServerName}
+	rules := []rbacv1.PolicyRule{
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/status"}, Verbs: []string{"get", "patch"}},
 		// Owned by the HostedControlPlane with blockOwnerDeletion: the
@@ -129,12 +137,15 @@ func Rules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: append(write, "delete")},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
-		{APIGroups: []string{""}, Resources: []string{"services", "serviceaccounts"}, Verbs: write},
-		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: write},
-		// What the catalog servers' Role grants: RBAC lets a Role be
-		// written only by someone who holds what it grants.
-		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"get", "list", "watch", "create"}},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, ResourceNames: byName, Verbs: []string{"patch", "update"}},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"get", "list", "watch", "create"}},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, ResourceNames: byName, Verbs: []string{"patch", "update"}},
 	}
+	// What the catalog servers' Role grants: RBAC lets a Role be written
+	// only by someone who holds what it grants.
+	return append(rules, ServerRules()...)
 }
 
 // Reconciler keeps the catalogs of one namespace.
@@ -145,8 +156,8 @@ type Reconciler struct {
 	// control-plane-operator's own (its --image, which the management
 	// operator sets to its own, as for every component it writes).
 	Image string
-	// PollInterval is the servers' --poll-interval; DefaultPollInterval
-	// when zero.
+	// PollInterval is the servers' --poll-interval;
+	// catalogserver.DefaultPollInterval when zero.
 	PollInterval time.Duration
 	// EnvOverrides and FlagOverrides are the overrides the
 	// control-plane-operator was started with (OPENSHIFT_IMG_OVERRIDES,
@@ -324,8 +335,15 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 
 // CatalogReference is the reference a catalog server is given without
 // pins: the tag's newest imported image by digest, in the repository the
-// tag follows, when an importer recorded one (spec and status of the
-// ImageStream), else the tag itself.
+// tag follows, when an importer recorded one for the current spec (spec and
+// status of the ImageStream), else the tag itself, which the server
+// resolves again every poll interval.
+//
+// An import is for the current spec when it was made for the stream's
+// generation or a later one, and from the repository the spec tag follows
+// now: after a minor upgrade (tag v4.16 to v4.17) or an override change the
+// status keeps the old import until the importer runs again, and its digest
+// would be served for ever.
 func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
 	from := fallback
 	for _, t := range is.Spec.Tags {
@@ -333,25 +351,40 @@ func CatalogReference(is *imagev1.ImageStream, tag, fallback string) string {
 			from = t.From.Name
 		}
 	}
+	ref, err := imageref.Parse(from)
+	if err != nil {
+		return from
+	}
 	for _, t := range is.Status.Tags {
 		if t.Tag != tag || len(t.Items) == 0 {
 			continue
 		}
-		ref, err := imageref.Parse(from)
-		if err != nil {
+		item := t.Items[0]
+		if item.Generation < is.Generation {
+			return from
+		}
+		imported, err := imageref.Parse(item.DockerImageReference)
+		if err != nil || imported.Name() != ref.Name() {
 			return from
 		}
 		// A malformed digest from the importer is not followed.
-		if _, err := olmcatalogs.ParsePin(ref.Name() + "@" + t.Items[0].Image); err == nil {
-			return ref.Name() + "@" + t.Items[0].Image
+		if _, err := olmcatalogs.ParsePin(ref.Name() + "@" + item.Image); err == nil {
+			return ref.Name() + "@" + item.Image
 		}
 	}
 	return from
 }
 
-// apply writes obj by server-side apply unless the cached object already
-// holds every field obj sets (and none this controller stopped setting):
-// an unchanged object costs no request.
+// AppliedHashAnnotation records, on each object this controller writes,
+// the sha256 of the object it applied (without this annotation): a live
+// object holding every field of the desired one may still hold a field this
+// controller has since stopped setting, which the hash tells apart.
+const AppliedHashAnnotation = "hcpmirror.io/applied-config-hash"
+
+// apply writes obj by server-side apply unless the cached object was
+// applied from the same desired object (AppliedHashAnnotation) and still
+// holds every field obj sets (so an edit of those fields by someone else is
+// corrected): an unchanged object costs no request.
 func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.OwnerReference) error {
 	obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
@@ -362,6 +395,18 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 	delete(u.Object, "status")
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", AppliedHashAnnotation)
+	data, err := json.Marshal(u.Object) // map keys sorted: the same object, the same bytes
+	if err != nil {
+		return err
+	}
+	hash := fmt.Sprintf("sha256:%x", sha256.Sum256(data))
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AppliedHashAnnotation] = hash
+	u.SetAnnotations(ann)
 	// The typed object from the manager's cache (an unstructured Get
 	// would start a second informer per kind).
 	live := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(ctrl.Object)
@@ -372,7 +417,8 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 		if err != nil {
 			return err
 		}
-		if _, stale := live.GetAnnotations()[TriggersAnnotation]; contains(lm, u.Object) && !stale {
+		_, stale := live.GetAnnotations()[TriggersAnnotation]
+		if live.GetAnnotations()[AppliedHashAnnotation] == hash && contains(lm, u.Object) && !stale {
 			return nil
 		}
 	case !apierrors.IsNotFound(err):
@@ -444,7 +490,8 @@ type DeploymentInput struct {
 	Image string
 	// Catalog is the catalog reference served.
 	Catalog string
-	// PollInterval is the server's; DefaultPollInterval when zero.
+	// PollInterval is the server's; catalogserver.DefaultPollInterval
+	// when zero.
 	PollInterval time.Duration
 	// HCP gives the pull secret's name and whether a trust bundle is
 	// mounted; nil: Secret pull-secret, no bundle.
@@ -462,7 +509,7 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 	image, ref, hcp := in.Image, in.Catalog, in.HCP
 	poll := in.PollInterval
 	if poll <= 0 {
-		poll = DefaultPollInterval
+		poll = catalogserver.DefaultPollInterval
 	}
 	args := []string{ServerName,
 		"--catalog-image=" + ref,
@@ -490,13 +537,20 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		volumes = append(volumes, corev1.Volume{Name: "trust-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: trustBundleConfigMap}, DefaultMode: ptr.To[int32](0o644)}}})
 	}
-	probe := func(delay int32) *corev1.Probe {
-		return &corev1.Probe{
-			// Service "" as the API server defaults it, so the
-			// comparison with the cached object holds.
-			ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: Port, Service: ptr.To("")}},
-			InitialDelaySeconds: delay, PeriodSeconds: 10, TimeoutSeconds: 5,
-		}
+	// Readiness is the gRPC health check, SERVING once a catalog is
+	// loaded. Liveness is the listener alone: the first pull of a big
+	// index, or through a slow or unreachable mirror, takes as long as it
+	// takes, and a restart would only start it over (and, with an empty
+	// cache, never finish it).
+	readiness := &corev1.Probe{
+		// Service "" as the API server defaults it, so the comparison
+		// with the cached object holds.
+		ProbeHandler:        corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: Port, Service: ptr.To("")}},
+		InitialDelaySeconds: 5, PeriodSeconds: 10, TimeoutSeconds: 5,
+	}
+	liveness := &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(Port)}},
+		InitialDelaySeconds: 10, PeriodSeconds: 10, TimeoutSeconds: 5,
 	}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -521,8 +575,8 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 								FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}},
 						},
 						Ports:          []corev1.ContainerPort{{Name: "grpc", ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: probe(5),
-						LivenessProbe:  probe(10),
+						ReadinessProbe: readiness,
+						LivenessProbe:  liveness,
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 							corev1.ResourceCPU:    resource.MustParse("10m"),
 							corev1.ResourceMemory: resource.MustParse("160Mi"),

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -223,7 +224,7 @@ func TestManagementPlacement(t *testing.T) {
 	if spec.ServiceAccountName != catalogs.ServerName || !ptr.Deref(spec.AutomountServiceAccountToken, false) ||
 		spec.Containers[0].Ports[0].ContainerPort != 50051 || spec.Containers[0].Ports[0].Name != "grpc" ||
 		spec.Containers[0].ReadinessProbe.GRPC == nil || spec.Containers[0].ReadinessProbe.GRPC.Port != 50051 ||
-		spec.Containers[0].LivenessProbe.GRPC == nil {
+		spec.Containers[0].LivenessProbe.TCPSocket == nil || spec.Containers[0].LivenessProbe.TCPSocket.Port.IntValue() != 50051 {
 		t.Errorf("deployment shape: %+v", spec)
 	}
 	rv := dep.ResourceVersion
@@ -390,6 +391,32 @@ func TestRulesAreEnough(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The identity changes the servers' ServiceAccount, Role and
+	// RoleBinding only: not another one of the namespace.
+	as, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"},
+			RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "other"}},
+	} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		kind := fmt.Sprintf("%T %s", o, o.GetName())
+		o.SetLabels(map[string]string{"edited": "yes"})
+		if err := as.Update(ctx, o); !apierrors.IsForbidden(err) {
+			t.Errorf("update of %s under Rules(): %v, want forbidden", kind, err)
+		}
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"edited":"yes"}}}`))
+		if err := as.Patch(ctx, o, patch); !apierrors.IsForbidden(err) {
+			t.Errorf("patch of %s under Rules(): %v, want forbidden", kind, err)
+		}
+	}
 }
 
 // TestImportedDigest: an importer's status item for a tag moves the
@@ -415,7 +442,9 @@ func TestImportedDigest(t *testing.T) {
 	for _, d := range []string{digest, "sha256:" + strings.Repeat("b", 64)} {
 		is := imageStream(t, ns)
 		is.Status.Tags = []imagev1.NamedTagEventList{
-			{Tag: "redhat-operators", Items: []imagev1.TagEvent{{Image: d, DockerImageReference: "image-registry.openshift-image-registry.svc:5000/" + ns + "/catalogs@" + d}}},
+			// OpenShift's importer records the source repository and
+			// the spec generation imported.
+			{Tag: "redhat-operators", Items: []imagev1.TagEvent{{Image: d, DockerImageReference: "registry.redhat.io/redhat/redhat-operator-index@" + d, Generation: is.Generation}}},
 			{Tag: "community-operators", Items: []imagev1.TagEvent{{Image: "sha256:short"}}}, // not followed
 		}
 		if err := env.Client.Status().Update(ctx, is); err != nil {
