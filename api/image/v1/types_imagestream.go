@@ -116,8 +116,9 @@ type TagEvent struct {
 	// +optional
 	Created metav1.Time `json:"created,omitempty"`
 
-	// DockerImageReference is where the image can be pulled (the
-	// integrated registry with a Local reference policy).
+	// DockerImageReference is the image's pull spec by digest as it was
+	// tagged: for an import, the source repository (a Local reference
+	// policy rewrites what lookups return, not this record).
 	// +optional
 	DockerImageReference string `json:"dockerImageReference,omitempty"`
 
