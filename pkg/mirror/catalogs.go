@@ -204,7 +204,7 @@ func catalogFiles(recs []Record) ([]atomicfile.File, string, error) {
 			// namespace or destination): oc-mirror's name would write one
 			// file for both, so each gets a suffix of where it lives.
 			sum := sha256.Sum256([]byte(r.Root + "/" + r.Repo))
-			name = strings.Trim(name[:min(len(name), 63-7)], "-") + "-" + hex.EncodeToString(sum[:3])
+			name = sharedNameStem(name) + hex.EncodeToString(sum[:3])
 		}
 		image := r.Root + "/" + r.Repo + "@" + r.Digest
 		cs, err := manifest.EncodeYAMLMap(map[string]any{
@@ -240,4 +240,12 @@ func catalogFiles(recs []Record) ([]atomicfile.File, string, error) {
 		pairs = append(pairs, k+"="+overrides[k])
 	}
 	return files, strings.Join(pairs, ","), nil
+}
+
+// sharedNameStem is the start of the CatalogSource/ClusterCatalog name of a
+// catalog whose name another catalog shares: the name cut to leave room
+// for "-" and 6 hex digits of where it lives within 63 characters, then
+// "-". verify matches written objects by it.
+func sharedNameStem(name string) string {
+	return strings.Trim(name[:min(len(name), 63-7)], "-") + "-"
 }

@@ -500,7 +500,7 @@ func catalogServes(o CatalogObject, repo, tag, want string) (serves, sameRepo bo
 		return true, true
 	}
 	// catalogFiles' suffix for names two catalogs share: -<6 hex>.
-	short := prefix + strings.Trim(want[:min(len(want), 63-7)], "-") + "-"
+	short := prefix + sharedNameStem(want)
 	if len(o.Name) == len(short)+6 && strings.HasPrefix(o.Name, short) {
 		return true, true
 	}
