@@ -113,6 +113,10 @@ const (
 	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
 )
 
+// containerName is the catalog server's container, named as HyperShift
+// names its catalogs' container.
+const containerName = "registry"
+
 // ServerRules are the catalog servers' Role: read the live mirrors
 // ConfigMap, by name (the server watches it with a name field selector).
 func ServerRules() []rbacv1.PolicyRule {
@@ -322,12 +326,51 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 	}
 	objs := []ctrl.Object{ServiceAccount(hcp.Namespace), Role(hcp.Namespace), RoleBinding(hcp.Namespace)}
 	for _, c := range olmcatalogs.Catalogs {
-		objs = append(objs, Deployment(hcp.Namespace, c, DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp,
-			EnvOverrides: r.EnvOverrides, FlagOverrides: r.FlagOverrides}), Service(hcp.Namespace, c))
+		in := DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp,
+			EnvOverrides: r.EnvOverrides, FlagOverrides: r.FlagOverrides}
+		if err := r.keepCarriers(ctx, hcp.Namespace, c, &in); err != nil {
+			return err
+		}
+		objs = append(objs, Deployment(hcp.Namespace, c, in), Service(hcp.Namespace, c))
 	}
 	for _, o := range objs {
 		if err := r.apply(ctx, o, owner); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// keepCarriers puts the override carriers an existing Deployment has into
+// in: once written, their values are the management operator's, which
+// rewrites them in every Deployment of the namespace when the mirror sets
+// change (hostedcluster.UpdateForeign). This controller's own values, the
+// ones the control-plane-operator was started with, seed a new Deployment
+// only; writing them again would revert the operator's update until the
+// control-plane-operator restarts, and the two would take turns.
+func (r *Reconciler) keepCarriers(ctx context.Context, ns string, c olmcatalogs.Catalog, in *DeploymentInput) error {
+	var live appsv1.Deployment
+	if err := r.Client.Get(ctx, ctrl.ObjectKey{Namespace: ns, Name: c.DeploymentName()}, &live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading Deployment %s/%s: %w", ns, c.DeploymentName(), err)
+	}
+	for _, ct := range live.Spec.Template.Spec.Containers {
+		if ct.Name != containerName {
+			continue
+		}
+		var flags []string
+		for _, a := range ct.Args {
+			if v, ok := strings.CutPrefix(a, FlagName+"="); ok {
+				flags = append(flags, v)
+			}
+		}
+		in.FlagOverrides = flags
+		for _, e := range ct.Env {
+			if e.Name == EnvName && e.ValueFrom == nil {
+				in.EnvOverrides = e.Value
+			}
 		}
 	}
 	return nil
@@ -565,7 +608,7 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 					// The server watches its ConfigMap with this token.
 					AutomountServiceAccountToken: ptr.To(true),
 					Containers: []corev1.Container{{
-						Name:    "registry",
+						Name:    containerName,
 						Image:   image,
 						Command: []string{binary},
 						Args:    args,

@@ -3,6 +3,7 @@ package catalogs_test
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/util/retry"
 	"net/http"
 	"os"
 	"strings"
@@ -622,4 +623,80 @@ func TestTriggerAnnotationRemoved(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestCarriersKeptFromOperator: once a catalog Deployment exists, its
+// override carriers are the management operator's to rewrite (after a
+// mirror-set edit, hostedcluster.UpdateForeign); the controller, started
+// with older overrides, seeds them but never writes its own back, so the
+// two never take turns.
+func TestCarriersKeptFromOperator(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const started, edited = "quay.io/openshift-release-dev=mirror.example.com/old", "quay.io/openshift-release-dev=mirror.example.com/new"
+	r := &catalogs.Reconciler{Client: mgr.GetClient(), Namespace: ns, Image: testImage, EnvOverrides: started, FlagOverrides: []string{started}}
+	if err := r.Setup(mgr); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	hcp := &hypershiftv1beta1.HostedControlPlane{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hc"},
+		Spec: hypershiftv1beta1.HostedControlPlaneSpec{ReleaseImage: "quay.io/openshift-release-dev/ocp-release:4.18.3-x86_64", PullSecret: corev1.LocalObjectReference{Name: "pull-secret"}}}
+	if err := env.Client.Create(ctx, hcp); err != nil {
+		t.Fatal(err)
+	}
+	c := olmcatalogs.Catalogs[3]
+	key := client.ObjectKey{Namespace: ns, Name: c.DeploymentName()}
+	carries := func(want string) error {
+		var d appsv1.Deployment
+		if err := env.Client.Get(ctx, key, &d); err != nil {
+			return err
+		}
+		for _, cc := range hostedcluster.FindCarriers(&d) {
+			if cc.Flag == nil || *cc.Flag != want || cc.Env == nil || *cc.Env != want {
+				return fmt.Errorf("%s carries flag %s, env %s; want %s", cc.Container, ptr.Deref(cc.Flag, "(none)"), ptr.Deref(cc.Env, "(none)"), want)
+			}
+		}
+		return nil
+	}
+	envtest.Eventually(t, 20*time.Second, func() error { return carries(started) })
+
+	// The operator's update after a mirror-set edit.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var d appsv1.Deployment
+		if err := env.Client.Get(ctx, key, &d); err != nil {
+			return err
+		}
+		if !hostedcluster.UpdateForeign(&d, hostedcluster.Carriers{Flag: edited, Env: edited}) {
+			return fmt.Errorf("UpdateForeign changed nothing")
+		}
+		return env.Client.Update(ctx, &d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A reconcile for another reason (an annotation), then a while.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur hypershiftv1beta1.HostedControlPlane
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(hcp), &cur); err != nil {
+			return err
+		}
+		cur.Annotations = map[string]string{"example.com/touch": "1"}
+		return env.Client.Update(ctx, &cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := carries(edited); err != nil {
+			t.Fatalf("after the operator's update: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
