@@ -113,6 +113,10 @@ const (
 	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
 )
 
+// conflictRetry is how soon a reconcile whose write met a newer object is
+// redone (the cache has usually caught up by then).
+const conflictRetry = 200 * time.Millisecond
+
 // containerName is the catalog server's container, named as HyperShift
 // names its catalogs' container.
 const containerName = "registry"
@@ -225,6 +229,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, ctrl.IgnoreNotFound(err)
 	}
 	cond, err := r.reconcile(ctx, &hcp)
+	if apierrors.IsConflict(err) {
+		// Written over a stale read: read again and redo, the condition
+		// with it.
+		return reconcile.Result{RequeueAfter: conflictRetry}, nil
+	}
 	if cerr := conditions.ApplyTo(ctx, r.Client, &hcp, "HostedControlPlane", hcp.Status.Conditions, FieldOwner, []metav1.Condition{cond}); cerr != nil && !apierrors.IsNotFound(cerr) {
 		return reconcile.Result{}, fmt.Errorf("writing conditions of %s: %w", req, cerr)
 	}
@@ -328,10 +337,13 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 	for _, c := range olmcatalogs.Catalogs {
 		in := DeploymentInput{Image: r.Image, Catalog: refs[c.Name], PollInterval: r.PollInterval, HCP: hcp,
 			EnvOverrides: r.EnvOverrides, FlagOverrides: r.FlagOverrides}
-		if err := r.keepCarriers(ctx, hcp.Namespace, c, &in); err != nil {
+		rv, err := r.keepCarriers(ctx, hcp.Namespace, c, &in)
+		if err != nil {
 			return err
 		}
-		objs = append(objs, Deployment(hcp.Namespace, c, in), Service(hcp.Namespace, c))
+		dep := Deployment(hcp.Namespace, c, in)
+		dep.ResourceVersion = rv // written only over the object the carriers were read from
+		objs = append(objs, dep, Service(hcp.Namespace, c))
 	}
 	for _, o := range objs {
 		if err := r.apply(ctx, o, owner); err != nil {
@@ -347,14 +359,16 @@ func (r *Reconciler) write(ctx context.Context, hcp *hypershiftv1beta1.HostedCon
 // change (hostedcluster.UpdateForeign). This controller's own values, the
 // ones the control-plane-operator was started with, seed a new Deployment
 // only; writing them again would revert the operator's update until the
-// control-plane-operator restarts, and the two would take turns.
-func (r *Reconciler) keepCarriers(ctx context.Context, ns string, c olmcatalogs.Catalog, in *DeploymentInput) error {
+// control-plane-operator restarts, and the two would take turns. It
+// returns the resourceVersion read, so that the write fails (and is
+// retried) if the operator's update arrived after the read.
+func (r *Reconciler) keepCarriers(ctx context.Context, ns string, c olmcatalogs.Catalog, in *DeploymentInput) (string, error) {
 	var live appsv1.Deployment
 	if err := r.Client.Get(ctx, ctrl.ObjectKey{Namespace: ns, Name: c.DeploymentName()}, &live); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil
+			return "", nil
 		}
-		return fmt.Errorf("reading Deployment %s/%s: %w", ns, c.DeploymentName(), err)
+		return "", fmt.Errorf("reading Deployment %s/%s: %w", ns, c.DeploymentName(), err)
 	}
 	for _, ct := range live.Spec.Template.Spec.Containers {
 		if ct.Name != containerName {
@@ -373,7 +387,7 @@ func (r *Reconciler) keepCarriers(ctx context.Context, ns string, c olmcatalogs.
 			}
 		}
 	}
-	return nil
+	return live.ResourceVersion, nil
 }
 
 // CatalogReference is the reference a catalog server is given without
@@ -439,6 +453,11 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", AppliedHashAnnotation)
+	// A write goes over the version read (obj's, else the cached one): a
+	// stale cache is a conflict and a retry, never an older value written
+	// over a newer one.
+	rv := u.GetResourceVersion()
+	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
 	data, err := json.Marshal(u.Object) // map keys sorted: the same object, the same bytes
 	if err != nil {
 		return err
@@ -464,6 +483,10 @@ func (r *Reconciler) apply(ctx context.Context, obj ctrl.Object, owner *metav1.O
 		if live.GetAnnotations()[AppliedHashAnnotation] == hash && contains(lm, u.Object) && !stale {
 			return nil
 		}
+		if rv == "" {
+			rv = live.GetResourceVersion()
+		}
+		u.SetResourceVersion(rv)
 	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 	}
