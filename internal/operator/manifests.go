@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/hcpmirror/hcpmirror/config/crd"
+	"github.com/hcpmirror/hcpmirror/internal/controller/catalogs"
 	"github.com/hcpmirror/hcpmirror/internal/controller/companion"
 	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 )
@@ -182,14 +183,15 @@ func Objects(o InstallOptions) []client.Object {
 
 // ComponentClusterRoles are the control-plane components' rights, bound per
 // namespace by the operator (hostedcluster.ControlPlaneOperatorRules and
-// friends are their one home).
+// friends are their one home; the control-plane-operator's also holds its
+// catalogs controller's, catalogs.Rules).
 func ComponentClusterRoles() []*rbacv1.ClusterRole {
 	role := func(name string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
 		return &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
 	}
 	return []*rbacv1.ClusterRole{
-		role(hostedcluster.ControlPlaneOperatorClusterRole, hostedcluster.ControlPlaneOperatorRules()),
+		role(hostedcluster.ControlPlaneOperatorClusterRole, append(hostedcluster.ControlPlaneOperatorRules(), catalogs.Rules()...)),
 		role(hostedcluster.NodePoolReaderClusterRole, hostedcluster.NodePoolReaderRules()),
 		role(hostedcluster.IgnitionServerClusterRole, hostedcluster.IgnitionServerRules()),
 	}

@@ -66,6 +66,7 @@ import (
 	imagev1 "github.com/hcpmirror/hcpmirror/api/image/v1"
 	"github.com/hcpmirror/hcpmirror/internal/catalogserver"
 	"github.com/hcpmirror/hcpmirror/internal/controller/conditions"
+	"github.com/hcpmirror/hcpmirror/internal/controller/hostedcluster"
 	"github.com/hcpmirror/hcpmirror/pkg/imageref"
 	"github.com/hcpmirror/hcpmirror/pkg/olmcatalogs"
 )
@@ -91,14 +92,6 @@ const (
 	ServerName = "catalog-server"
 	// Port is the gRPC port of every catalog server and Service.
 	Port = catalogserver.Port
-	// RegistriesConfigMap is the live mirrors ConfigMap the servers pull
-	// through (hostedcluster.RegistriesConfigMap; that package imports
-	// this one, so the name is repeated here and a test holds them equal).
-	RegistriesConfigMap = "hcpmirror-registries"
-	// EnvName and FlagName are HyperShift's override carriers
-	// (hostedcluster.EnvName, hostedcluster.FlagName).
-	EnvName  = "OPENSHIFT_IMG_OVERRIDES"
-	FlagName = "--registry-overrides"
 	// PullSecretMountPath is where the pull secret is mounted; the
 	// server's --authfile is its .dockerconfigjson.
 	PullSecretMountPath = "/var/run/secrets/pull-secret"
@@ -106,10 +99,8 @@ const (
 	// CacheMountPath is the server's --cache-dir, an emptyDir: a
 	// restarted container answers from it at once.
 	CacheMountPath = "/var/cache/hcpmirror-catalog"
-	// trust bundle: the HostedCluster's additionalTrustBundle copy, named
-	// as hostedcluster.TrustBundleConfigMap/TrustBundleKey.
-	trustBundleConfigMap = "user-ca-bundle"
-	trustBundleKey       = "ca-bundle.crt"
+	// trustBundleMountPath holds the HostedCluster's additionalTrustBundle
+	// copy (hostedcluster.TrustBundleConfigMap).
 	trustBundleMountPath = "/var/run/configmaps/trust-bundle"
 )
 
@@ -125,7 +116,7 @@ const containerName = "registry"
 // ConfigMap, by name (the server watches it with a name field selector).
 func ServerRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{hostedcluster.RegistriesConfigMap}, Verbs: []string{"get", "list", "watch"}},
 	}
 }
 
@@ -376,13 +367,13 @@ func (r *Reconciler) keepCarriers(ctx context.Context, ns string, c olmcatalogs.
 		}
 		var flags []string
 		for _, a := range ct.Args {
-			if v, ok := strings.CutPrefix(a, FlagName+"="); ok {
+			if v, ok := strings.CutPrefix(a, hostedcluster.FlagName+"="); ok {
 				flags = append(flags, v)
 			}
 		}
 		in.FlagOverrides = flags
 		for _, e := range ct.Env {
-			if e.Name == EnvName && e.ValueFrom == nil {
+			if e.Name == hostedcluster.EnvName && e.ValueFrom == nil {
 				in.EnvOverrides = e.Value
 			}
 		}
@@ -585,7 +576,7 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		"--authfile=" + PullSecretMountPath + "/" + pullSecretKey,
 	}
 	for _, f := range in.FlagOverrides {
-		args = append(args, FlagName+"="+f)
+		args = append(args, hostedcluster.FlagName+"="+f)
 	}
 	mounts := []corev1.VolumeMount{
 		{Name: "pull-secret", MountPath: PullSecretMountPath, ReadOnly: true},
@@ -598,10 +589,10 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		{Name: "cache", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	if hcp != nil && hcp.Spec.AdditionalTrustBundle != nil && hcp.Spec.AdditionalTrustBundle.Name != "" {
-		args = append(args, "--ca-file="+trustBundleMountPath+"/"+trustBundleKey)
+		args = append(args, "--ca-file="+trustBundleMountPath+"/"+hostedcluster.TrustBundleKey)
 		mounts = append(mounts, corev1.VolumeMount{Name: "trust-bundle", MountPath: trustBundleMountPath, ReadOnly: true})
 		volumes = append(volumes, corev1.Volume{Name: "trust-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: trustBundleConfigMap}, DefaultMode: ptr.To[int32](0o644)}}})
+			LocalObjectReference: corev1.LocalObjectReference{Name: hostedcluster.TrustBundleConfigMap}, DefaultMode: ptr.To[int32](0o644)}}})
 	}
 	// Readiness is the gRPC health check, SERVING once a catalog is
 	// loaded. Liveness is the listener alone: the first pull of a big
@@ -633,10 +624,10 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 					Containers: []corev1.Container{{
 						Name:    containerName,
 						Image:   image,
-						Command: []string{binary},
+						Command: []string{hostedcluster.Binary},
 						Args:    args,
 						Env: []corev1.EnvVar{
-							{Name: EnvName, Value: in.EnvOverrides},
+							{Name: hostedcluster.EnvName, Value: in.EnvOverrides},
 							{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
 								FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}},
 						},
@@ -658,9 +649,6 @@ func Deployment(ns string, c olmcatalogs.Catalog, in DeploymentInput) *appsv1.De
 		},
 	}
 }
-
-// binary is the image's executable (hostedcluster.Binary).
-const binary = "hcpmirror"
 
 func pullSecretName(hcp *hypershiftv1beta1.HostedControlPlane) string {
 	if hcp != nil && hcp.Spec.PullSecret.Name != "" {

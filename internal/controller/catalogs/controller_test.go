@@ -557,9 +557,6 @@ func TestServerRulesAreEnough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if catalogs.RegistriesConfigMap != hostedcluster.RegistriesConfigMap || catalogs.EnvName != hostedcluster.EnvName || catalogs.FlagName != hostedcluster.FlagName {
-		t.Fatalf("catalogs' names of the ConfigMap and carriers differ from hostedcluster's")
-	}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + catalogs.ServerName,
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}

@@ -2,8 +2,6 @@ package hostedcluster
 
 import (
 	rbacv1 "k8s.io/api/rbac/v1"
-
-	"github.com/hcpmirror/hcpmirror/internal/controller/catalogs"
 )
 
 // The ClusterRoles the control-plane components run with, installed by
@@ -25,14 +23,15 @@ const (
 // ControlPlaneOperatorRules are what the control-plane-operator may do in
 // its own namespace: read the HostedControlPlane and write its status, keep
 // the ignition certificates, token Secrets and the nodes' ConfigMap, hold
-// its leader-election Lease and record events, and keep the OLM catalogs
-// (catalogs.Rules: the ImageStream, the catalog Deployments and Services).
+// its leader-election Lease and record events. Its OLM catalogs controller
+// needs catalogs.Rules too; ComponentClusterRoles (internal/operator) adds
+// them, since that package uses this one's names.
 // Secrets are listed and watched because the certificates and tokens are;
 // the pull secret and guest kubeconfig are read from the same cache.
 func ControlPlaneOperatorRules() []rbacv1.PolicyRule {
 	read := []string{"get", "list", "watch"}
 	write := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
-	return append([]rbacv1.PolicyRule{
+	return []rbacv1.PolicyRule{
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes"}, Verbs: read},
 		{APIGroups: []string{"hypershift.openshift.io"}, Resources: []string{"hostedcontrolplanes/status"}, Verbs: []string{"get", "patch", "update"}},
 		// Owner references with blockOwnerDeletion need update on the
@@ -42,7 +41,7 @@ func ControlPlaneOperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
-	}, catalogs.Rules()...)
+	}
 }
 
 // NodePoolReaderRules are what the control-plane-operator may do in the
